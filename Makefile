@@ -1,0 +1,60 @@
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+# Run apt-get through sudo only when we are not root.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: venv dot test demo bench lint format
+
+## venv: (internal) create .venv and install the project with its test extras
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+## dot: make sure Graphviz's `dot` is on PATH (installs Debian's graphviz if not)
+dot:
+	@if ! command -v dot >/dev/null 2>&1; then \
+		echo "dot not found; installing graphviz with apt-get"; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y graphviz; \
+		command -v dot >/dev/null; \
+	fi
+
+## test: formatting check, lint, then the test suite (extra args: PYTEST_ARGS=...)
+test: venv dot
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## demo: start a server and upload demo data
+demo: venv dot
+	$(BIN)/python -m fate_nb.demo
+
+## bench: upload throughput / memory benchmark (extra args: BENCH_ARGS=...)
+bench: venv
+	$(BIN)/python bench/upload.py $(BENCH_ARGS)
+
+## lint: check formatting and lint without changing anything
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+## format: apply ruff's formatter and safe lint fixes
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

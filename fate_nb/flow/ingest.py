@@ -143,6 +143,14 @@ def read_layout(path: Path, *, head: bool, delimiter: str | None = None) -> CsvL
     return CsvLayout(delimiter, names, skipped)
 
 
+def has_data_line(path: Path, layout: CsvLayout) -> bool:
+    """Whether any non-blank line follows the header."""
+    with path.open("rb") as stream:
+        for _ in range(layout.skip_lines):
+            stream.readline()
+        return any(line.strip(codecs.BOM_UTF8 + b" \t\r\n") for line in stream)
+
+
 def _chunks(path: Path, skip_lines: int, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
     """Byte chunks that end at a line end, with the file offset reached after each."""
     with path.open("rb") as stream:

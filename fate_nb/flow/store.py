@@ -47,6 +47,7 @@ class Job(SQLModel, table=True):
     start_time: int | None = None
     end_time: int | None = None
     elapsed: int | None = None
+    error: str | None = None
 
 
 class Task(SQLModel, table=True):
@@ -82,7 +83,7 @@ class DataTable(SQLModel, table=True):
     table_name: str = Field(primary_key=True, max_length=256)
     count: int = 0
     partition: int = 1
-    schema_json: str = "{}"
+    table_meta: str = "{}"
     path: str = ""
     job_id: str = ""
     create_time: int = Field(default_factory=now_ms)

@@ -1,0 +1,63 @@
+"""Upload: store a delimited text file as a table."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fate_nb.components import TaskContext
+from fate_nb.flow import ingest, storage, tables
+
+log = logging.getLogger(__name__)
+
+
+def run(ctx: TaskContext) -> dict[str, Any]:
+    """Read the file into a new folder, then make it the table in one commit."""
+    params = ctx.parameters
+    source = Path(params["file"])
+    namespace, table_name = params["namespace"], params["table_name"]
+    partition = int(params["partition"])
+    drop = int(params.get("drop", 0)) == 1
+    folder = tables.new_table_dir(ctx.config)
+
+    try:
+        tables.refuse_existing(ctx.engine, namespace, table_name, drop)
+        layout, report = ingest.ingest_csv(
+            source,
+            folder,
+            head=bool(int(params["head"])),
+            partition=partition,
+            delimiter=params.get("id_delimiter"),
+            progress=ctx.progress,
+        )
+        schema = {"header": ",".join(layout.header), "sid": layout.sid}
+        tables.commit_table(
+            ctx.config,
+            ctx.engine,
+            namespace=namespace,
+            table_name=table_name,
+            folder=folder,
+            count=report.actual_count,
+            partition=partition,
+            schema=schema,
+            job_id=ctx.task.job_id,
+            drop=drop,
+        )
+    except BaseException:
+        storage.remove_table_dir(folder)
+        raise
+    finally:
+        if params.get("uploaded"):
+            source.unlink(missing_ok=True)
+
+    log.info("table %s.%s stored: %s", namespace, table_name, report.message())
+    upload_info = {
+        "table_name": table_name,
+        "namespace": namespace,
+        "partition": partition,
+        "upload_count": report.upload_count,
+        "actual_count": report.actual_count,
+        "rejected_count": report.rejected_count,
+    }
+    return {"upload_info": upload_info, "schema": schema, **report.to_summary()}

@@ -1,0 +1,93 @@
+"""The flow engine: what the HTTP handlers call. Blocking work runs off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from fate_nb.flow import data_access, jobs, storage, tables
+from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.scheduler import JobScheduler
+from fate_nb.flow.store import DataTable, create_store_engine, init_store, session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an endpoint answers: ``data``, and ``jobId`` when a job was created."""
+
+    data: Any = None
+    job_id: str | None = None
+    retmsg: str = "success"
+
+
+class FlowEngine:
+    """Owns the store and the scheduler; one method per API operation."""
+
+    def __init__(self, config: FlowConfig) -> None:
+        self.config = config
+        config.make_dirs()
+        self.engine = create_store_engine(config.db_url)
+        init_store(self.engine)
+        self.scheduler = JobScheduler(config, self.engine)
+
+    def recover(self) -> None:
+        """Fail what a previous server left running and remove what it left half-written."""
+        failed = jobs.fail_interrupted_jobs(self.engine, "the server restarted while it ran")
+        if failed:
+            log.warning("%d jobs were cut short by the last shutdown and marked failed", failed)
+
+        with session(self.engine) as db:
+            in_use = {row.path for row in db.exec(select(DataTable))}
+        for folder in self.config.tables_dir.iterdir():
+            if folder.name not in in_use:
+                storage.remove_table_dir(folder)
+        for leftover in self.config.incoming_dir.iterdir():
+            leftover.unlink(missing_ok=True)
+
+    async def close(self) -> None:
+        """Stop running jobs and release the database."""
+        await self.scheduler.shutdown()
+        self.engine.dispose()
+
+    async def upload(self, request: Mapping[str, Any], uploaded: Path | None = None) -> Reply:
+        """Create an upload job and start it."""
+        job_id, data = await asyncio.to_thread(
+            data_access.submit_upload, self.config, self.engine, request, uploaded
+        )
+        self.scheduler.start(job_id)
+        return Reply(data, job_id)
+
+    async def download(self, request: Mapping[str, Any]) -> Reply:
+        """Create a download job and start it."""
+        job_id, data = await asyncio.to_thread(
+            data_access.submit_download, self.config, self.engine, request
+        )
+        self.scheduler.start(job_id)
+        return Reply(data, job_id)
+
+    async def upload_history(self, request: Mapping[str, Any]) -> Reply:
+        """Successful uploads, newest first."""
+        return Reply(await asyncio.to_thread(data_access.upload_history, self.engine, request))
+
+    async def query_jobs(self, request: Mapping[str, Any]) -> Reply:
+        """Job rows matching the request's filters."""
+        return Reply(await asyncio.to_thread(jobs.query_jobs, self.engine, request))
+
+    async def table_info(self, request: Mapping[str, Any]) -> Reply:
+        """Count, partition and schema of a table."""
+        namespace, table_name = data_access.table_names(request)
+        return Reply(await asyncio.to_thread(tables.table_info, self.engine, namespace, table_name))
+
+    async def delete_table(self, request: Mapping[str, Any]) -> Reply:
+        """Remove a table and its files."""
+        namespace, table_name = data_access.table_names(request)
+        await asyncio.to_thread(tables.delete_table, self.config, self.engine, namespace, table_name)
+        return Reply([{"table_name": table_name, "namespace": namespace}])

@@ -1,0 +1,227 @@
+"""Job and task rows: creating them, moving them through their statuses, and querying them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from fate_nb.flow import ids
+from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.errors import NotFound, ParameterError
+from fate_nb.flow.store import Job, Task, now_ms, session
+
+log = logging.getLogger(__name__)
+
+WAITING, RUNNING, SUCCESS, FAILED, TIMEOUT, CANCELED = (
+    "waiting",
+    "running",
+    "success",
+    "failed",
+    "timeout",
+    "canceled",
+)
+END_STATUSES = frozenset({SUCCESS, FAILED, TIMEOUT, CANCELED})
+
+LOCAL_ROLE, LOCAL_PARTY_ID = "local", "0"
+
+# Columns a /v1/job/query request may filter on, and how their values are compared.
+_JOB_FILTERS: dict[str, type] = {
+    "job_id": str,
+    "name": str,
+    "tag": str,
+    "role": str,
+    "party_id": str,
+    "status": str,
+    "initiator_party_id": str,
+    "is_initiator": int,
+    "work_mode": int,
+    "run_ip": str,
+    "progress": int,
+}
+
+
+def create_local_job(
+    config: FlowConfig,
+    engine: Engine,
+    *,
+    job_id: str,
+    component_name: str,
+    module_name: str,
+    parameters: Mapping[str, Any],
+) -> Job:
+    """Write the DSL, the runtime conf and the rows of a one-component job on role local."""
+    dsl = {"components": {component_name: {"module": module_name}}}
+    conf = {
+        "initiator": {"role": LOCAL_ROLE, "party_id": int(LOCAL_PARTY_ID)},
+        "role": {LOCAL_ROLE: [int(LOCAL_PARTY_ID)]},
+        "job_parameters": {"work_mode": 0},
+        "role_parameters": {
+            LOCAL_ROLE: {
+                component_name: {
+                    key: [value] for key, value in parameters.items() if value is not None
+                }
+            }
+        },
+    }
+
+    job_dir = config.job_dir(job_id)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    (job_dir / "job_dsl.json").write_text(json.dumps(dsl, indent=2))
+    (job_dir / "job_runtime_conf.json").write_text(json.dumps(conf, indent=2))
+    config.job_log_dir(job_id).mkdir(parents=True, exist_ok=True)
+
+    job = Job(
+        job_id=job_id,
+        role=LOCAL_ROLE,
+        party_id=LOCAL_PARTY_ID,
+        roles=json.dumps(conf["role"]),
+        initiator_role=LOCAL_ROLE,
+        initiator_party_id=LOCAL_PARTY_ID,
+        is_initiator=1,
+        dsl=json.dumps(dsl),
+        runtime_conf=json.dumps(conf),
+        status=WAITING,
+    )
+    task = Task(
+        job_id=job_id,
+        task_id=ids.task_id(job_id, component_name),
+        role=LOCAL_ROLE,
+        party_id=LOCAL_PARTY_ID,
+        component_name=component_name,
+        module_name=module_name,
+        status=WAITING,
+    )
+    with session(engine) as db:
+        db.add(job)
+        db.add(task)
+        db.commit()
+    return job
+
+
+def task_parameters(config: FlowConfig, task: Task) -> dict[str, Any]:
+    """A task's parameters from its job's runtime conf, one value per name."""
+    conf = json.loads((config.job_dir(task.job_id) / "job_runtime_conf.json").read_text())
+    role_parameters = conf.get("role_parameters", {}).get(task.role, {})
+    index = [str(p) for p in conf["role"][task.role]].index(task.party_id)
+    return {
+        name: values[index] for name, values in role_parameters.get(task.component_name, {}).items()
+    }
+
+
+def job_tasks(engine: Engine, job_id: str) -> list[Task]:
+    """Every task of a job, in the order they were created."""
+    with session(engine) as db:
+        query = select(Task).where(Task.job_id == job_id).order_by(Task.create_time)
+        return list(db.exec(query))
+
+
+def get_task(engine: Engine, job_id: str, task_id: str, role: str, party_id: str) -> Task:
+    """One task row."""
+    with session(engine) as db:
+        task = db.get(Task, (job_id, task_id, role, party_id))
+    if task is None:
+        raise NotFound(f"no task {task_id} for {role} {party_id}")
+    return task
+
+
+def update_task(engine: Engine, task: Task, **fields: Any) -> Task:
+    """Change a task's columns; a task that has ended keeps its status."""
+    with session(engine) as db:
+        row = db.get(Task, (task.job_id, task.task_id, task.role, task.party_id))
+        if row is None:
+            raise NotFound(f"task {task.task_id} no longer exists")
+        if row.status in END_STATUSES:
+            fields.pop("status", None)
+        now = now_ms()
+        if fields.get("status") == RUNNING:
+            fields.setdefault("start_time", now)
+        if fields.get("status") in END_STATUSES:
+            fields.setdefault("end_time", now)
+            fields.setdefault("elapsed", now - (row.start_time or now))
+        for name, value in {**fields, "update_time": now}.items():
+            setattr(row, name, value)
+        db.add(row)
+        db.commit()
+        return row
+
+
+def update_job(engine: Engine, job_id: str, **fields: Any) -> None:
+    """Change the columns of every party's row of a job; ended jobs keep their status."""
+    with session(engine) as db:
+        rows = list(db.exec(select(Job).where(Job.job_id == job_id)))
+        now = now_ms()
+        for row in rows:
+            changes = dict(fields)
+            if row.status in END_STATUSES:
+                changes.pop("status", None)
+            if changes.get("status") == RUNNING:
+                changes.setdefault("start_time", now)
+                changes.setdefault("tag", "end_waiting")
+            if changes.get("status") in END_STATUSES:
+                changes.setdefault("end_time", now)
+                changes.setdefault("elapsed", now - (row.start_time or now))
+                changes.setdefault("tag", "job_end")
+            for name, value in {**changes, "update_time": now}.items():
+                setattr(row, name, value)
+            db.add(row)
+        db.commit()
+
+
+def fail_interrupted_jobs(engine: Engine, reason: str) -> int:
+    """Mark jobs and tasks left waiting or running by a previous server as failed."""
+    with session(engine) as db:
+        jobs = list(db.exec(select(Job).where(Job.status.in_([WAITING, RUNNING]))))  # type: ignore[attr-defined]
+        tasks = list(db.exec(select(Task).where(Task.status.in_([WAITING, RUNNING]))))  # type: ignore[attr-defined]
+    for job_id in {job.job_id for job in jobs}:
+        update_job(engine, job_id, status=FAILED, error=reason)
+    for task in tasks:
+        update_task(engine, task, status=FAILED, error=reason)
+    return len({job.job_id for job in jobs})
+
+
+def job_row(job: Job) -> dict[str, Any]:
+    """A job as FATE-Flow 1.4 returns it: ``f_`` keys, JSON columns as strings."""
+    fields = job.model_dump(exclude={"initiator_role"})
+    return {f"f_{name}": fields[name] for name in sorted(fields)}
+
+
+def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The job rows matching every recognised filter; unknown keys are ignored, as in FATE."""
+    conditions = []
+    for name, kind in _JOB_FILTERS.items():
+        value = filters.get(name)
+        if value is None or isinstance(value, (dict, list)):
+            continue
+        try:
+            typed = kind(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{name} must be {kind.__name__}, got {value!r}") from None
+        conditions.append(getattr(Job, name) == typed)
+    if not conditions:
+        raise ParameterError(
+            "find job failed: give at least one filter, such as job_id, role, party_id or status"
+        )
+
+    with session(engine) as db:
+        query = select(Job).where(*conditions).order_by(Job.create_time.desc())  # type: ignore[attr-defined]
+        rows = [job_row(job) for job in db.exec(query)]
+    if not rows:
+        shown = {k: filters[k] for k in _JOB_FILTERS if filters.get(k) is not None}
+        raise NotFound(f"find job failed: no job matches {json.dumps(shown)}")
+    return rows
+
+
+def job_paths(config: FlowConfig, job_id: str) -> dict[str, str]:
+    """The files and folders of a job, as FATE's submit answer names them."""
+    job_dir: Path = config.job_dir(job_id)
+    return {
+        "job_dsl_path": str(job_dir / "job_dsl.json"),
+        "job_runtime_conf_path": str(job_dir / "job_runtime_conf.json"),
+        "logs_directory": str(config.job_log_dir(job_id)),
+    }

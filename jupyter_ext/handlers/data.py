@@ -1,0 +1,157 @@
+"""/v1/data: upload (JSON or multipart), download and the upload history."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from python_multipart import FormParser
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import File
+from tornado import web
+
+from fate_nb.flow.errors import ParameterError
+from jupyter_ext.handlers.base import FlowHandler
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def query_config(raw_query: str) -> dict[str, Any]:
+    """The upload configuration from a query string: one JSON document, or key=value pairs."""
+    if not raw_query:
+        return {}
+    decoded = unquote(raw_query)
+    if decoded.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(decoded)
+        except json.JSONDecodeError as error:
+            raise ParameterError(f"the query string is not valid JSON: {error}") from error
+        if not isinstance(parsed, dict):
+            raise ParameterError("the query string must hold a JSON object")
+        return parsed
+    return dict(parse_qsl(raw_query, keep_blank_values=True))
+
+
+class UploadHandler(FlowHandler):
+    """POST /v1/data/upload: a server path in JSON, or the file itself as multipart."""
+
+    def body_limit(self) -> int:
+        """Multipart uploads may be as large as the configured upload limit."""
+        if self._is_multipart():
+            return int(self.extensionapp.max_upload_size)
+        return super().body_limit()
+
+    def _is_multipart(self) -> bool:
+        return self.request.headers.get("Content-Type", "").startswith("multipart/form-data")
+
+    async def prepare(self) -> None:
+        """Check the configuration and open a file for the body before it arrives."""
+        await super().prepare()
+        self._parser: FormParser | None = None
+        self._files: list[File] = []
+        self._fields: dict[str, str] = {}
+        self._incoming: Path | None = None
+        self._malformed: FormParserError | None = None
+        if not self._is_multipart():
+            return
+
+        self._config = query_config(self.request.query)
+        self._incoming = self.flow.config.incoming_dir / uuid.uuid4().hex
+        self._incoming.mkdir(parents=True)
+        content_type = self.request.headers["Content-Type"]
+        boundary = content_type.partition("boundary=")[2].strip('"; ')
+        if not boundary:
+            raise ParameterError("the multipart request has no boundary in its Content-Type")
+        self._parser = FormParser(
+            "multipart/form-data",
+            on_field=lambda f: self._fields.__setitem__(
+                (f.field_name or b"").decode(), (f.value or b"").decode()
+            ),
+            on_file=self._files.append,
+            boundary=boundary,
+            config={
+                "UPLOAD_DIR": str(self._incoming),
+                "MAX_MEMORY_FILE_SIZE": 0,
+                "UPLOAD_DELETE_TMP": False,
+            },
+        )
+
+    def data_received(self, chunk: bytes) -> None:
+        """Stream multipart bodies to disk; collect JSON bodies."""
+        if self._parser is None:
+            super().data_received(chunk)
+            return
+        if self._malformed is not None:
+            return
+        try:
+            self._parser.write(chunk)
+        except FormParserError as error:
+            # Raising here would drop the connection; post() answers with the reason instead.
+            self._malformed = error
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Create the upload job and answer with its id."""
+        if self._parser is None:
+            self.reply(await self.flow.upload(self.json_args()))
+            return
+
+        try:
+            if self._malformed is None:
+                self._parser.finalize()
+        except FormParserError as error:
+            self._malformed = error
+        if self._malformed is not None:
+            raise ParameterError(f"the multipart body is malformed: {self._malformed}")
+        parts = [f for f in self._files if f.field_name == b"file"]
+        if len(parts) != 1:
+            raise ParameterError("send the data as exactly one multipart part named 'file'")
+        part = parts[0]
+        part.close()
+
+        # Form fields are a fallback for clients that send the configuration that way.
+        request = {**self._fields, **self._config}
+        name = _UNSAFE_NAME.sub("_", Path((part.file_name or b"").decode()).name) or "upload.csv"
+        received = Path((part.actual_file_name or b"").decode())
+        uploaded = received.replace(received.with_name(name))
+        self.reply(await self.flow.upload(request, uploaded))
+
+    def on_finish(self) -> None:
+        """Remove whatever of the request body the job did not take over."""
+        if self._incoming is not None:
+            shutil.rmtree(self._incoming, ignore_errors=True)
+
+    def on_connection_close(self) -> None:
+        """A client that went away leaves nothing behind."""
+        super().on_connection_close()
+        self.on_finish()
+
+
+class DownloadHandler(FlowHandler):
+    """POST /v1/data/download: write a table to a file on the server."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Create the download job and answer with its id."""
+        self.reply(await self.flow.download(self.json_args()))
+
+
+class UploadHistoryHandler(FlowHandler):
+    """POST /v1/data/upload/history: successful uploads, newest first."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """List the uploads."""
+        self.reply(await self.flow.upload_history(self.json_args()))
+
+
+handlers = [
+    (r"/v1/data/upload", UploadHandler),
+    (r"/v1/data/upload/history", UploadHistoryHandler),
+    (r"/v1/data/download", DownloadHandler),
+]

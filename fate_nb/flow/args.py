@@ -47,9 +47,13 @@ def integer(
     except (TypeError, ValueError):
         raise ParameterError(f"{name} must be an integer, got {value!r}") from None
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        low = "" if minimum is None else f"{minimum}"
-        high = "" if maximum is None else f"{maximum}"
-        raise ParameterError(f"{name} must be between {low} and {high}, got {number}")
+        if minimum is not None and maximum is not None:
+            allowed = f"between {minimum} and {maximum}"
+        elif minimum is not None:
+            allowed = f"at least {minimum}"
+        else:
+            allowed = f"at most {maximum}"
+        raise ParameterError(f"{name} must be {allowed}, got {number}")
     return number
 
 

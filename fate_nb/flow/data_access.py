@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 UPLOAD_COMPONENT, UPLOAD_MODULE = "upload_0", "Upload"
 DOWNLOAD_COMPONENT, DOWNLOAD_MODULE = "download_0", "Download"
 DEFAULT_PARTITION = 16
+_REPORT_KEYS = ("message", "rejected", "rejected_examples")
 
 
 def table_names(request: Mapping[str, Any]) -> tuple[str, str]:
@@ -195,6 +196,7 @@ def upload_history(engine: Engine, request: Mapping[str, Any]) -> list[dict[str,
             "notes": job.description,
             "meta": schema,
             "schema": schema,
+            "summary": {key: summary[key] for key in _REPORT_KEYS if key in summary},
         }
         history.append({task.job_id: record})
     return history

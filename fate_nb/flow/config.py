@@ -60,7 +60,11 @@ class FlowConfig:
 
     def worker_env(self) -> dict[str, str]:
         """Environment variables that hand this configuration to a worker process."""
-        return {HOME_ENV: str(self.home), DB_URL_ENV: self.db_url, "FATE_NB_ROOT": str(self.root_dir)}
+        return {
+            HOME_ENV: str(self.home),
+            DB_URL_ENV: self.db_url,
+            "FATE_NB_ROOT": str(self.root_dir),
+        }
 
     @classmethod
     def from_env(cls) -> FlowConfig:

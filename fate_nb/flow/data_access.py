@@ -49,8 +49,10 @@ def _delimiter(request: Mapping[str, Any], *names: str) -> str | None:
         value = request.get(name)
         if value in (None, ""):
             continue
-        if not isinstance(value, str) or len(value) != 1 or value in "\r\n\"":
-            raise ParameterError(f"{name} must be one character such as ',' or a tab, got {value!r}")
+        if not isinstance(value, str) or len(value) != 1 or value in '\r\n"':
+            raise ParameterError(
+                f"{name} must be one character such as ',' or a tab, got {value!r}"
+            )
         return value
     return None
 
@@ -129,7 +131,9 @@ def submit_download(
     namespace, table_name = table_names(request)
     _check_work_mode(request)
     args.require(request, "output_path")
-    output = confine(config.root_dir, args.text(request, "output_path") or "", argument="output_path")
+    output = confine(
+        config.root_dir, args.text(request, "output_path") or "", argument="output_path"
+    )
     if output.is_dir():
         raise ParameterError(f"output_path {str(output)!r} is a folder; give a file path")
     delimiter = _delimiter(request, "delimitor", "delimiter") or ","

@@ -89,5 +89,7 @@ class FlowEngine:
     async def delete_table(self, request: Mapping[str, Any]) -> Reply:
         """Remove a table and its files."""
         namespace, table_name = data_access.table_names(request)
-        await asyncio.to_thread(tables.delete_table, self.config, self.engine, namespace, table_name)
+        await asyncio.to_thread(
+            tables.delete_table, self.config, self.engine, namespace, table_name
+        )
         return Reply([{"table_name": table_name, "namespace": namespace}])

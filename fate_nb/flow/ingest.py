@@ -88,7 +88,9 @@ class IngestReport:
         reasons = []
         for reason, count in self.rejected.items():
             examples = ", ".join(map(repr, self.examples.get(reason, [])))
-            reasons.append(f"{count} rejected for {reason}" + (f" (e.g. {examples})" if examples else ""))
+            reasons.append(
+                f"{count} rejected for {reason}" + (f" (e.g. {examples})" if examples else "")
+            )
         return f"{text}; {'; '.join(reasons)}"
 
     def to_summary(self) -> dict[str, Any]:
@@ -234,8 +236,10 @@ class _Importer:
                 if writer is None:
                     # Fix every column's type from the first chunk, for all later chunks.
                     schema = pa.schema(
-                        [f.with_type(pa.float64()) if pa.types.is_null(f.type) else f
-                         for f in table.schema]
+                        [
+                            f.with_type(pa.float64()) if pa.types.is_null(f.type) else f
+                            for f in table.schema
+                        ]
                     )
                     self.types = {f.name: f.type for f in schema}
                     writer = storage.PartitionedWriter(table_dir, partition, schema)

@@ -61,7 +61,7 @@ class JobScheduler:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.error("job %s could not be run", job_id, exc_info=True)
+                log.exception("job %s could not be run", job_id)
                 status, error = jobs.FAILED, "the scheduler failed; the server log has the details"
 
             fields = {"status": status, "error": error}

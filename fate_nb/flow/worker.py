@@ -57,7 +57,7 @@ def run_task(config: FlowConfig, job_id: str, task_id: str, role: str, party_id:
         jobs.update_task(engine, task, status=jobs.FAILED, error=error.message)
         return EXIT_FAILED
     except Exception as error:
-        log.error("task %s failed unexpectedly", task_id, exc_info=True)
+        log.exception("task %s failed unexpectedly", task_id)
         reason = f"unexpected {type(error).__name__}; the task log has the details"
         jobs.update_task(engine, task, status=jobs.FAILED, error=reason)
         return EXIT_FAILED

@@ -1,0 +1,90 @@
+"""/v1/job/query on a real server: FATE's row shape, filters and errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from flow_api import FlowApi
+
+
+async def test_upload_job_row_has_fate_columns(flow_api: FlowApi, breast_guest: Path) -> None:
+    before = int(time.time() * 1000)
+    reply, _ = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=2, namespace="t", table_name="j"
+    )
+
+    rows = (await flow_api.post("job/query", {"job_id": reply["jobId"]}))["data"]
+
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["f_job_id"] == reply["jobId"]
+    assert row["f_role"] == "local"
+    assert row["f_party_id"] == "0"
+    assert row["f_is_initiator"] == 1
+    assert row["f_initiator_party_id"] == "0"
+    assert row["f_status"] == "success"
+    assert row["f_tag"] == "job_end"
+    assert row["f_progress"] == 100
+    assert row["f_current_steps"] is None
+    assert json.loads(row["f_current_tasks"]) == [f"{reply['jobId']}_upload_0"]
+    assert json.loads(row["f_dsl"]) == {"components": {"upload_0": {"module": "Upload"}}}
+    conf = json.loads(row["f_runtime_conf"])
+    assert conf["initiator"] == {"role": "local", "party_id": 0}
+    assert conf["role_parameters"]["local"]["upload_0"]["table_name"] == ["j"]
+    assert json.loads(row["f_roles"]) == {"local": [0]}
+    assert before <= row["f_create_time"] <= row["f_start_time"] <= row["f_end_time"]
+    assert row["f_elapsed"] == row["f_end_time"] - row["f_start_time"]
+
+
+async def test_job_ids_are_fate_shaped(flow_api: FlowApi, breast_guest: Path) -> None:
+    reply, _ = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="id"
+    )
+
+    job_id = reply["jobId"]
+    assert job_id.isdigit()
+    assert 21 <= len(job_id) <= 25
+    assert job_id[:8] == time.strftime("%Y%m%d")
+
+
+async def test_party_id_filter_matches_int_and_string(
+    flow_api: FlowApi, breast_guest: Path
+) -> None:
+    reply, _ = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="p"
+    )
+
+    for party_id in (0, "0"):
+        found = await flow_api.post(
+            "job/query", {"job_id": reply["jobId"], "role": "local", "party_id": party_id}
+        )
+        assert [row["f_job_id"] for row in found["data"]] == [reply["jobId"]]
+
+
+async def test_query_without_filter_is_refused(flow_api: FlowApi) -> None:
+    reply = await flow_api.post("job/query", {"function": "query_job"})
+
+    assert reply["retcode"] == 101
+    assert "find job failed" in reply["retmsg"]
+
+
+async def test_query_of_unknown_job_is_101(flow_api: FlowApi) -> None:
+    reply = await flow_api.post("job/query", {"job_id": "20200101000000000000"})
+
+    assert reply["retcode"] == 101
+    assert "find job failed" in reply["retmsg"]
+    assert "data" not in reply
+
+
+async def test_failed_upload_says_why(flow_api: FlowApi, jp_root_dir: Path) -> None:
+    (jp_root_dir / "fields.csv").write_bytes(b"id,y,x0\n1,2\n3,4\n")
+
+    reply, row = await flow_api.upload(
+        file="fields.csv", head=1, partition=1, namespace="t", table_name="f"
+    )
+
+    assert row["f_status"] == "failed"
+    assert "wrong number of fields" in row["f_error"]
+    assert row["f_tag"] == "job_end"

@@ -1,0 +1,78 @@
+"""/v1/table/table_info and /v1/table/delete on a real server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flow_api import FlowApi
+
+
+async def test_missing_table_answers_count_zero(flow_api: FlowApi) -> None:
+    reply = await flow_api.post("table/table_info", {"namespace": "no", "table_name": "such"})
+
+    assert reply == {
+        "retcode": 0,
+        "retmsg": "success",
+        "data": {
+            "table_name": "such",
+            "namespace": "no",
+            "count": 0,
+            "partition": None,
+            "schema": {},
+        },
+    }
+
+
+async def test_table_info_accepts_fate_15_name(flow_api: FlowApi, breast_guest: Path) -> None:
+    await flow_api.upload(
+        file=breast_guest.name, head=1, partition=2, namespace="t", table_name="n"
+    )
+
+    reply = await flow_api.post("table/table_info", {"namespace": "t", "name": "n"})
+
+    assert reply["data"]["count"] == 569
+
+
+async def test_table_info_requires_names(flow_api: FlowApi) -> None:
+    reply = await flow_api.post("table/table_info", {"namespace": "t"})
+
+    assert reply["retcode"] == 101
+    assert reply["retmsg"] == "missing required arguments: table_name"
+
+
+async def test_delete_removes_the_table_and_fails_the_second_time(
+    flow_api: FlowApi, breast_guest: Path, fate_home: Path
+) -> None:
+    await flow_api.upload(
+        file=breast_guest.name, head=1, partition=2, namespace="t", table_name="x"
+    )
+    assert len(list((fate_home / "tables").iterdir())) == 1
+
+    first = await flow_api.post("table/delete", {"namespace": "t", "table_name": "x"})
+    second = await flow_api.post("table/delete", {"namespace": "t", "table_name": "x"})
+
+    assert first == {
+        "retcode": 0,
+        "retmsg": "success",
+        "data": [{"table_name": "x", "namespace": "t"}],
+    }
+    assert second["retcode"] == 101
+    assert "does not exist" in second["retmsg"]
+    assert list((fate_home / "tables").iterdir()) == []
+    info = await flow_api.post("table/table_info", {"namespace": "t", "table_name": "x"})
+    assert info["data"]["count"] == 0
+
+
+async def test_deleted_table_can_be_uploaded_again_without_drop(
+    flow_api: FlowApi, breast_guest: Path
+) -> None:
+    await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="y"
+    )
+    await flow_api.post("table/delete", {"namespace": "t", "table_name": "y"})
+
+    _, row = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="y"
+    )
+
+    assert row["f_status"] == "success"

@@ -1,0 +1,76 @@
+"""The flow engine's start-up: recovery from a server that stopped mid-job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import select
+
+from fate_nb.flow import jobs
+from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.engine import FlowEngine
+from fate_nb.flow.store import DataTable, Job, Task, session
+
+
+def make_engine(tmp_path: Path) -> FlowEngine:
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    return FlowEngine(FlowConfig(home=tmp_path / "home", root_dir=root))
+
+
+def test_recover_fails_jobs_left_running(tmp_path: Path) -> None:
+    flow = make_engine(tmp_path)
+    jobs.create_local_job(
+        flow.config,
+        flow.engine,
+        job_id="20261203000000000001",
+        component_name="upload_0",
+        module_name="Upload",
+        parameters={"file": "x.csv"},
+    )
+    jobs.update_job(flow.engine, "20261203000000000001", status=jobs.RUNNING)
+
+    flow.recover()
+
+    with session(flow.engine) as db:
+        job = db.exec(select(Job)).one()
+        task = db.exec(select(Task)).one()
+    assert job.status == jobs.FAILED
+    assert job.error == "the server restarted while it ran"
+    assert job.tag == "job_end"
+    assert task.status == jobs.FAILED
+
+
+def test_recover_removes_half_written_tables_only(tmp_path: Path) -> None:
+    flow = make_engine(tmp_path)
+    kept = flow.config.tables_dir / "kept"
+    orphan = flow.config.tables_dir / "orphan"
+    kept.mkdir()
+    orphan.mkdir()
+    with session(flow.engine) as db:
+        db.add(DataTable(namespace="n", table_name="t", path="kept"))
+        db.commit()
+
+    flow.recover()
+
+    assert kept.is_dir()
+    assert not orphan.exists()
+
+
+def test_finished_jobs_keep_their_status(tmp_path: Path) -> None:
+    flow = make_engine(tmp_path)
+    jobs.create_local_job(
+        flow.config,
+        flow.engine,
+        job_id="20261203000000000002",
+        component_name="upload_0",
+        module_name="Upload",
+        parameters={},
+    )
+    jobs.update_job(flow.engine, "20261203000000000002", status=jobs.SUCCESS)
+
+    jobs.update_job(flow.engine, "20261203000000000002", status=jobs.FAILED)
+    flow.recover()
+
+    with session(flow.engine) as db:
+        assert db.exec(select(Job)).one().status == jobs.SUCCESS

@@ -64,6 +64,10 @@ class FateApp(ExtensionApp):
         """Register every /v1 route (the base URL is added by ExtensionApp)."""
         self.handlers.extend(handlers)
 
+    async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        """Once the event loop runs: have a worker process ready for the first task."""
+        self.flow.scheduler.warm_up()
+
     async def stop_extension(self) -> None:
         """Stop running jobs and close the store."""
         await self.flow.close()

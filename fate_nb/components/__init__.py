@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +27,24 @@ class TaskContext:
 Component = Callable[[TaskContext], dict[str, Any]]
 
 
+# Module name -> the module holding its ``run``; imported when first needed.
+_REGISTRY = {
+    "Upload": "fate_nb.components.upload",
+    "Download": "fate_nb.components.download",
+}
+
+
 def get_component(module_name: str) -> Component:
     """The function that runs ``module_name``; it returns the task's summary."""
-    from fate_nb.components import download, upload
-
-    registry: dict[str, Component] = {"Upload": upload.run, "Download": download.run}
     try:
-        return registry[module_name]
+        module = importlib.import_module(_REGISTRY[module_name])
     except KeyError:
         raise LookupError(f"no component named {module_name!r}") from None
+    run: Component = module.run
+    return run
+
+
+def preload_components() -> None:
+    """Import every component, so that a standby worker starts its task at once."""
+    for module in _REGISTRY.values():
+        importlib.import_module(module)

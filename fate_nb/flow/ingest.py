@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from fate_nb.flow import storage
 from fate_nb.flow.errors import DataError
 
 CHUNK_BYTES = 16 << 20
+PARSE_THREADS = max(2, min(4, os.cpu_count() or 2))
 MAX_HEADER_BYTES = 1 << 20
 EXAMPLES_PER_REASON = 5
 
@@ -36,7 +39,8 @@ REASON_FIELDS = "wrong number of fields"
 REASON_EMPTY_ID = "empty id"
 REASON_DUPLICATE_ID = "duplicate id (the first row with this id was kept)"
 
-_CONVERSION_ERROR = re.compile(r"In CSV column #(\d+): CSV conversion error")
+# Single-threaded reads name the row too: "In CSV column #1: Row #5: CSV conversion error".
+_CONVERSION_ERROR = re.compile(r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error")
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,19 @@ def _widen(current: pa.DataType) -> pa.DataType:
     return pa.string()
 
 
+def _not_utf8(path: Path, column: str) -> DataError:
+    return DataError(
+        f"column {column} of {path.name} holds text that is not UTF-8; save the file as UTF-8"
+    )
+
+
+def _refuse_binary(path: Path, schema: pa.Schema) -> None:
+    """pyarrow reads a column with bytes that are not UTF-8 as binary; such text is refused."""
+    for field_ in schema:
+        if pa.types.is_binary(field_.type):
+            raise _not_utf8(path, field_.name)
+
+
 class _Importer:
     """One attempt at reading the whole file with a fixed set of column types."""
 
@@ -189,28 +206,33 @@ class _Importer:
         self.layout = layout
         self.types = dict(types)
         self.report = IngestReport()
-        self._bad_rows: list[str] = []
 
-    def _on_invalid_row(self, row: Any) -> str:
-        self._bad_rows.append(row.text)
-        return "skip"
+    def _parse(self, data: bytes) -> tuple[pa.Table, list[str]]:
+        """Parse one chunk; return its rows and the text of the rows it had to skip."""
+        skipped: list[str] = []
 
-    def _parse(self, data: bytes) -> pa.Table:
-        read = pa_csv.ReadOptions(column_names=self.layout.column_names)
+        def on_invalid_row(row: Any) -> str:
+            skipped.append(row.text)
+            return "skip"
+
+        # pyarrow's own threads gain nothing on a chunk this size; chunks run in parallel.
+        read = pa_csv.ReadOptions(column_names=self.layout.column_names, use_threads=False)
         parse = pa_csv.ParseOptions(
-            delimiter=self.layout.delimiter, invalid_row_handler=self._on_invalid_row
+            delimiter=self.layout.delimiter, invalid_row_handler=on_invalid_row
         )
         convert = pa_csv.ConvertOptions(column_types=self.types, strings_can_be_null=False)
         try:
-            return pa_csv.read_csv(pa.py_buffer(data), read, parse, convert)
+            return pa_csv.read_csv(pa.py_buffer(data), read, parse, convert), skipped
         except pa.ArrowInvalid as error:
             match = _CONVERSION_ERROR.search(str(error))
             if match:
                 raise _TypeConflict(int(match.group(1))) from error
             raise DataError(f"cannot parse {self.path.name}: {error}") from error
 
-    def _clean(self, table: pa.Table) -> pa.Table:
-        """Drop rows without an id and count them."""
+    def _clean(self, table: pa.Table, skipped: list[str]) -> pa.Table:
+        """Count the rows read; drop and count rows without an id."""
+        self.report.upload_count += table.num_rows + len(skipped)
+        self.report.reject(REASON_FIELDS, len(skipped), skipped)
         empty = pc.equal(pc.utf8_trim_whitespace(table.column(0)), "")
         count = pc.sum(empty).as_py() or 0
         if count:
@@ -218,37 +240,52 @@ class _Importer:
             table = table.filter(pc.invert(empty))
         return table
 
+    def _open_writer(
+        self, table: pa.Table, table_dir: Path, partition: int
+    ) -> storage.PartitionedWriter:
+        """Fix every column's type from the first chunk, for all later chunks."""
+        _refuse_binary(self.path, table.schema)
+        schema = pa.schema(
+            [f.with_type(pa.float64()) if pa.types.is_null(f.type) else f for f in table.schema]
+        )
+        self.types = {f.name: f.type for f in schema}
+        return storage.PartitionedWriter(table_dir, partition, schema)
+
     def run(
         self, table_dir: Path, partition: int, progress: Callable[[float], None] | None
     ) -> pa.Schema | None:
         """Read, clean and write every chunk; the schema stored, or None for no data rows."""
         total = max(self.path.stat().st_size, 1)
         writer: storage.PartitionedWriter | None = None
+        parsing: deque[tuple[Future[tuple[pa.Table, list[str]]], int]] = deque()
+
+        def store_oldest() -> None:
+            future, offset = parsing.popleft()
+            writer.write(self._clean(*future.result()))  # type: ignore[union-attr]
+            if progress is not None:
+                progress(offset / total)
+
+        pool = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="csv-parser")
         try:
             for data, offset in _chunks(self.path, self.layout.skip_lines, CHUNK_BYTES):
                 if not data.strip():
                     continue
-                table = self._parse(data)
-                self.report.upload_count += table.num_rows + len(self._bad_rows)
-                self.report.reject(REASON_FIELDS, len(self._bad_rows), self._bad_rows)
-                self._bad_rows.clear()
-
                 if writer is None:
-                    # Fix every column's type from the first chunk, for all later chunks.
-                    schema = pa.schema(
-                        [
-                            f.with_type(pa.float64()) if pa.types.is_null(f.type) else f
-                            for f in table.schema
-                        ]
-                    )
-                    self.types = {f.name: f.type for f in schema}
-                    writer = storage.PartitionedWriter(table_dir, partition, schema)
-                    table = table.cast(schema)
+                    table, skipped = self._parse(data)
+                    writer = self._open_writer(table, table_dir, partition)
+                    writer.write(self._clean(table.cast(writer.schema), skipped))
+                    continue
 
-                writer.write(self._clean(table))
-                if progress is not None:
-                    progress(offset / total)
+                # Chunks are parsed in parallel but stored in file order.
+                parsing.append((pool.submit(self._parse, data), offset))
+                if len(parsing) > PARSE_THREADS:
+                    store_oldest()
+            while parsing:
+                store_oldest()
         finally:
+            for future, _ in parsing:
+                future.cancel()
+            pool.shutdown(wait=True)
             if writer is not None:
                 writer.close()
         return writer.schema if writer is not None else None
@@ -276,7 +313,11 @@ def ingest_csv(
         except _TypeConflict as conflict:
             storage.remove_table_dir(table_dir)
             name = layout.column_names[conflict.column]
-            types = {**importer.types, name: _widen(importer.types.get(name, pa.null()))}
+            current = importer.types.get(name, pa.null())
+            if pa.types.is_string(current):
+                # Only bytes that are not UTF-8 fail to convert to a string: no wider type helps.
+                raise _not_utf8(path, name) from conflict
+            types = {**importer.types, name: _widen(current)}
     else:
         raise DataError(f"cannot settle the column types of {path.name}")
 

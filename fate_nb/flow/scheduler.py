@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -17,6 +19,7 @@ from fate_nb.flow.store import Task
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 5.0
+WORKER_COMMAND = (sys.executable, "-m", "fate_nb.flow.worker")
 
 
 class JobScheduler:
@@ -28,6 +31,7 @@ class JobScheduler:
         self._slots: asyncio.Semaphore | None = None
         self._runs: set[asyncio.Task[None]] = set()
         self._processes: dict[str, asyncio.subprocess.Process] = {}
+        self._standby: asyncio.Task[asyncio.subprocess.Process] | None = None
 
     def start(self, job_id: str) -> None:
         """Queue a job; it runs as soon as a slot is free. Call from the event loop."""
@@ -45,6 +49,10 @@ class JobScheduler:
         for process in list(self._processes.values()):
             if process.returncode is None:
                 process.terminate()
+        if self._standby is not None:
+            standby, self._standby = self._standby, None
+            with contextlib.suppress(OSError):
+                await self._stop(await standby)
         for run in list(self._runs):
             run.cancel()
         await asyncio.gather(*self._runs, return_exceptions=True)
@@ -91,23 +99,13 @@ class JobScheduler:
         log_dir = log_dir / task.component_name
         await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
 
-        command = [
-            sys.executable,
-            "-m",
-            "fate_nb.flow.worker",
-            f"--job-id={task.job_id}",
-            f"--task-id={task.task_id}",
-            f"--role={task.role}",
-            f"--party-id={task.party_id}",
-        ]
-        with open(log_dir / "std.log", "ab") as std_log:
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=std_log,
-                stderr=std_log,
-                env={**os.environ, **self.config.worker_env()},
-            )
+        spec = {
+            "job_id": task.job_id,
+            "task_id": task.task_id,
+            "role": task.role,
+            "party_id": task.party_id,
+        }
+        process = await self._hand_over(spec, log_dir / "std.log")
         self._processes[task.task_id] = process
         try:
             returncode = await process.wait()
@@ -127,6 +125,52 @@ class JobScheduler:
                 jobs.update_task, self.engine, ended, status=jobs.FAILED, error=reason
             )
         return ended
+
+    def warm_up(self) -> None:
+        """Start a standby worker now, so that the first task does not wait for imports."""
+        if self._standby is None:
+            self._standby = asyncio.get_running_loop().create_task(self._spawn_standby())
+
+    async def _spawn_standby(self) -> asyncio.subprocess.Process:
+        standby_log = self.config.logs_dir / "worker_standby.log"
+        with open(standby_log, "ab") as log_file:
+            return await asyncio.create_subprocess_exec(
+                *WORKER_COMMAND,
+                "--standby",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=log_file,
+                stderr=log_file,
+                env={**os.environ, **self.config.worker_env()},
+            )
+
+    async def _hand_over(self, spec: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:
+        """Give a task to the standby worker (imports done) and start the next standby."""
+        loop = asyncio.get_running_loop()
+        standby = self._standby or loop.create_task(self._spawn_standby())
+        self._standby = None
+        self.warm_up()
+
+        process = await standby
+        if process.returncode is None and process.stdin is not None:
+            try:
+                process.stdin.write(json.dumps({**spec, "log_path": str(log_path)}).encode())
+                process.stdin.write(b"\n")
+                await process.stdin.drain()
+                process.stdin.close()
+                return process
+            except (BrokenPipeError, ConnectionResetError):
+                log.warning("the standby worker went away; starting a worker for the task")
+
+        args = [f"--{key.replace('_', '-')}={value}" for key, value in spec.items()]
+        with open(log_path, "ab") as task_log:
+            return await asyncio.create_subprocess_exec(
+                *WORKER_COMMAND,
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=task_log,
+                stderr=task_log,
+                env={**os.environ, **self.config.worker_env()},
+            )
 
     async def _stop(self, process: asyncio.subprocess.Process) -> None:
         if process.returncode is not None:

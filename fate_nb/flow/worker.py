@@ -8,11 +8,12 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
-from fate_nb.components import TaskContext, get_component
+from fate_nb.components import TaskContext, get_component, preload_components
 from fate_nb.flow import jobs
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import FlowError
@@ -21,16 +22,18 @@ from fate_nb.flow.store import create_store_engine
 log = logging.getLogger("fate_nb.worker")
 
 EXIT_FAILED = 3
+PROGRESS_EVERY_S = 0.5
 
 
 def _progress_reporter(engine: Engine, job_id: str) -> Callable[[float], None]:
-    """A callback that writes a job's progress when its whole percentage changes."""
-    last = [-1]
+    """A callback that writes a job's progress at most every ``PROGRESS_EVERY_S`` seconds."""
+    last = {"percent": -1, "time": 0.0}
 
     def report(fraction: float) -> None:
         percent = min(99, int(fraction * 100))
-        if percent != last[0]:
-            last[0] = percent
+        now = time.monotonic()
+        if percent != last["percent"] and now - last["time"] >= PROGRESS_EVERY_S:
+            last.update(percent=percent, time=now)
             jobs.update_job(engine, job_id, progress=percent)
 
     return report
@@ -39,6 +42,15 @@ def _progress_reporter(engine: Engine, job_id: str) -> Callable[[float], None]:
 def run_task(config: FlowConfig, job_id: str, task_id: str, role: str, party_id: str) -> int:
     """Run the task and record its end; return the process exit code."""
     engine = create_store_engine(config.db_url)
+    try:
+        return _run(config, engine, job_id, task_id, role, party_id)
+    finally:
+        engine.dispose()
+
+
+def _run(
+    config: FlowConfig, engine: Engine, job_id: str, task_id: str, role: str, party_id: str
+) -> int:
     task = jobs.get_task(engine, job_id, task_id, role, party_id)
     task = jobs.update_task(engine, task, status=jobs.RUNNING, run_pid=os.getpid())
     log.info("task %s (%s) started for %s %s", task_id, task.module_name, role, party_id)
@@ -67,14 +79,35 @@ def run_task(config: FlowConfig, job_id: str, task_id: str, role: str, party_id:
     return 0
 
 
+def _await_task(parser: argparse.ArgumentParser) -> argparse.Namespace | None:
+    """As a standby worker: wait for one task on stdin, then log to that task's file."""
+    line = sys.stdin.readline()
+    if not line.strip():
+        return None
+    spec = json.loads(line)
+    with open(spec.pop("log_path"), "ab") as task_log:
+        os.dup2(task_log.fileno(), 1)
+        os.dup2(task_log.fileno(), 2)
+    return parser.parse_args([f"--{key.replace('_', '-')}={value}" for key, value in spec.items()])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run one task."""
+    """Run one task, named on the command line or, with --standby, sent later on stdin."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--job-id", required=True)
-    parser.add_argument("--task-id", required=True)
-    parser.add_argument("--role", required=True)
-    parser.add_argument("--party-id", required=True)
+    parser.add_argument("--standby", action="store_true", help="preload, then read a task")
+    parser.add_argument("--job-id")
+    parser.add_argument("--task-id")
+    parser.add_argument("--role")
+    parser.add_argument("--party-id")
     options = parser.parse_args(argv)
+
+    if options.standby:
+        preload_components()
+        options = _await_task(parser)
+        if options is None:
+            return 0
+    if None in (options.job_id, options.task_id, options.role, options.party_id):
+        parser.error("--job-id, --task-id, --role and --party-id are required")
 
     # A stop request unwinds the task, so that half-written tables are removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_FAILED))
@@ -89,4 +122,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is recorded and closed; skip the interpreter's slow teardown of pyarrow.
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(code)

@@ -94,6 +94,7 @@ class Result:
     seconds: float
     rows: int
     peak_mib: float
+    job_seconds: float | None = None
 
     @property
     def rows_per_s(self) -> float:
@@ -397,8 +398,8 @@ def post_multipart(client: httpx.Client, path: Path, partition: int) -> str:
     return api_json(response, "upload (multipart)")["jobId"]
 
 
-def wait_for_job(client: httpx.Client, job_id: str) -> None:
-    """Poll ``/v1/job/query`` until the job is final; fail unless it succeeded."""
+def wait_for_job(client: httpx.Client, job_id: str) -> dict[str, Any]:
+    """Poll ``/v1/job/query`` until the job is final; fail unless it succeeded; return its row."""
     deadline = time.monotonic() + JOB_TIMEOUT
     while time.monotonic() < deadline:
         body = api_json(client.post("/v1/job/query", json={"job_id": job_id}), "job query")
@@ -407,7 +408,7 @@ def wait_for_job(client: httpx.Client, job_id: str) -> None:
         if status in FINAL_STATUSES:
             if status != "success":
                 raise BenchError(f"job {job_id} ended with status {status!r}")
-            return
+            return jobs[0]
         time.sleep(POLL_INTERVAL)
     raise BenchError(f"job {job_id} not finished after {JOB_TIMEOUT:.0f} s")
 
@@ -431,12 +432,21 @@ def measure_upload(server: Server, form: str, path: Path, rows: int, partition: 
         with RssSampler(server.process.pid) as sampler:
             start = time.perf_counter()
             job_id = post(client, path, partition)
-            wait_for_job(client, job_id)
+            row = wait_for_job(client, job_id)
             seconds = time.perf_counter() - start
 
         check_count(client, form, rows)
 
-    return Result(form, seconds, rows, sampler.peak_mib)
+    return Result(form, seconds, rows, sampler.peak_mib, row["f_elapsed"] / 1000)
+
+
+def warm_up(server: Server, root: Path) -> None:
+    """One tiny upload first, so that the measured ones meet a server in its steady state."""
+    path = root / "warm_up.csv"
+    path.write_text("id,x0\n1,0.5\n")
+    with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=60) as client:
+        config = {**upload_config(path, "warm_up", 1), "use_local_data": 0}
+        wait_for_job(client, api_json(client.post("/v1/data/upload", json=config), "warm-up"))
 
 
 # ---------------------------------------------------------------------------
@@ -470,13 +480,17 @@ def print_report(baseline: Result, uploads: list[Result]) -> None:
     print(machine_line())
     print(f"rows: {baseline.rows:,}")
     print()
-    header = f"{'form':<16} {'seconds':>9} {'rows/s':>12} {'peak MiB':>9} {'vs read_csv':>11}"
+    header = (
+        f"{'form':<16} {'seconds':>9} {'job s':>7} {'rows/s':>12} {'peak MiB':>9} "
+        f"{'vs read_csv':>11}"
+    )
     print(header)
     print("-" * len(header))
     for result in [baseline, *uploads]:
         ratio = result.rows_per_s / baseline.rows_per_s
+        job = "-" if result.job_seconds is None else f"{result.job_seconds:.2f}"
         print(
-            f"{result.form:<16} {result.seconds:>9.2f} {result.rows_per_s:>12,.0f} "
+            f"{result.form:<16} {result.seconds:>9.2f} {job:>7} {result.rows_per_s:>12,.0f} "
             f"{result.peak_mib:>9.0f} {ratio:>10.2f}x"
         )
 
@@ -535,6 +549,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     try:
         try:
             wait_until_ready(server)
+            warm_up(server, root)
             uploads = [
                 measure_upload(server, form, path, rows, args.partition)
                 for form in ("server_path", "multipart")

@@ -446,7 +446,9 @@ def warm_up(server: Server, root: Path) -> None:
     path.write_text("id,x0\n1,0.5\n")
     with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=60) as client:
         config = {**upload_config(path, "warm_up", 1), "use_local_data": 0}
-        wait_for_job(client, api_json(client.post("/v1/data/upload", json=config), "warm-up"))
+        wait_for_job(
+            client, api_json(client.post("/v1/data/upload", json=config), "warm-up")["jobId"]
+        )
 
 
 # ---------------------------------------------------------------------------

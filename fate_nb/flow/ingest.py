@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import mmap
 import os
 import re
 from collections import Counter, deque
@@ -31,6 +32,7 @@ from fate_nb.flow import storage
 from fate_nb.flow.errors import DataError
 
 CHUNK_BYTES = 16 << 20
+FIRST_CHUNK_BYTES = 1 << 20
 PARSE_THREADS = max(2, min(4, os.cpu_count() or 2))
 MAX_HEADER_BYTES = 1 << 20
 EXAMPLES_PER_REASON = 5
@@ -45,11 +47,11 @@ _CONVERSION_ERROR = re.compile(r"In CSV column #(\d+): (?:Row #\d+: )?CSV conver
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """What the first line of a file says: separator, column names, lines before the data."""
+    """What the first line of a file says: separator, column names, where the data starts."""
 
     delimiter: str
     column_names: list[str]
-    skip_lines: int
+    data_offset: int
 
     @property
     def sid(self) -> str:
@@ -120,25 +122,31 @@ class _TypeConflict(Exception):
 def read_layout(path: Path, *, head: bool, delimiter: str | None = None) -> CsvLayout:
     """Read the first non-blank line: the separator and the column names."""
     with path.open("rb") as stream:
-        skipped = 0
-        for raw in iter(lambda: stream.readline(MAX_HEADER_BYTES), b""):
-            line = raw.removeprefix(codecs.BOM_UTF8) if skipped == 0 else raw
-            text = line.decode("utf-8", errors="replace").rstrip("\r\n")
-            skipped += 1
+        first = True
+        while True:
+            line_start = stream.tell()
+            raw = stream.readline(MAX_HEADER_BYTES + 1)
+            if not raw:
+                raise DataError(f"file {path.name} is empty: it has no header and no data rows")
+            if len(raw) > MAX_HEADER_BYTES:
+                raise DataError(
+                    f"the first line of {path.name} is longer than {MAX_HEADER_BYTES} bytes"
+                )
+            if first and raw.startswith(codecs.BOM_UTF8):
+                raw, line_start = raw[len(codecs.BOM_UTF8) :], line_start + len(codecs.BOM_UTF8)
+            first = False
+            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             if text.strip():
                 break
-        else:
-            raise DataError(f"file {path.name} is empty: it has no header and no data rows")
+        after_line = stream.tell()
 
     if delimiter is None:
         delimiter = "\t" if "\t" in text and "," not in text else ","
     fields = next(csv.reader([text], delimiter=delimiter))
-    if len(fields) < 1:
-        raise DataError(f"the first line of {path.name} has no fields")
 
     if not head:
         names = ["id", *(f"x{i}" for i in range(len(fields) - 1))]
-        return CsvLayout(delimiter, names, skipped - 1)
+        return CsvLayout(delimiter, names, line_start)
 
     names = [name.strip() for name in fields]
     if any(not name for name in names):
@@ -146,36 +154,45 @@ def read_layout(path: Path, *, head: bool, delimiter: str | None = None) -> CsvL
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise DataError(f"the header of {path.name} repeats column names: {', '.join(repeated)}")
-    return CsvLayout(delimiter, names, skipped)
+    return CsvLayout(delimiter, names, after_line)
 
 
 def has_data_line(path: Path, layout: CsvLayout) -> bool:
     """Whether any non-blank line follows the header."""
     with path.open("rb") as stream:
-        for _ in range(layout.skip_lines):
-            stream.readline()
-        return any(line.strip(codecs.BOM_UTF8 + b" \t\r\n") for line in stream)
+        stream.seek(layout.data_offset)
+        return any(line.strip() for line in stream)
 
 
-def _chunks(path: Path, skip_lines: int, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
-    """Byte chunks that end at a line end, with the file offset reached after each."""
-    with path.open("rb") as stream:
-        for _ in range(skip_lines):
-            stream.readline()
-        carry = stream.read(len(codecs.BOM_UTF8)).removeprefix(codecs.BOM_UTF8)
-        while True:
-            block = stream.read(chunk_bytes)
-            if not block:
-                if carry:
-                    yield carry, stream.tell()
-                return
-            data = carry + block
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                carry = data
-                continue
-            carry = data[cut:]
-            yield data[:cut], stream.tell() - len(carry)
+class _MappedFile:
+    """The data part of a file, memory-mapped and cut into chunks at line ends, never copied."""
+
+    def __init__(self, path: Path, start: int) -> None:
+        self.start = start
+        self.size = path.stat().st_size
+        self._mapped: mmap.mmap | None = None
+        if self.size > start:
+            with path.open("rb") as stream:
+                self._mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def chunks(self, first_bytes: int, chunk_bytes: int) -> Iterator[tuple[memoryview, int, int]]:
+        """Views that end at a line end, with their start and end: a short one, then long ones."""
+        if self._mapped is None:
+            return
+        view = memoryview(self._mapped)
+        start, length = self.start, first_bytes
+        while start < self.size:
+            end = self._mapped.find(b"\n", min(start + length, self.size) - 1)
+            end = self.size if end < 0 else end + 1
+            yield view[start:end], start, end
+            start, length = end, chunk_bytes
+
+    def release(self, start: int, end: int) -> None:
+        """Drop the pages of a parsed range from memory; the file itself is untouched."""
+        if self._mapped is None:
+            return
+        first = start - start % mmap.PAGESIZE
+        self._mapped.madvise(mmap.MADV_DONTNEED, first, end - first)
 
 
 def _widen(current: pa.DataType) -> pa.DataType:
@@ -207,7 +224,7 @@ class _Importer:
         self.types = dict(types)
         self.report = IngestReport()
 
-    def _parse(self, data: bytes) -> tuple[pa.Table, list[str]]:
+    def _parse(self, data: memoryview) -> tuple[pa.Table, list[str]]:
         """Parse one chunk; return its rows and the text of the rows it had to skip."""
         skipped: list[str] = []
 
@@ -255,35 +272,39 @@ class _Importer:
         self, table_dir: Path, partition: int, progress: Callable[[float], None] | None
     ) -> pa.Schema | None:
         """Read, clean and write every chunk; the schema stored, or None for no data rows."""
-        total = max(self.path.stat().st_size, 1)
+        source = _MappedFile(self.path, self.layout.data_offset)
+        total = max(source.size, 1)
         writer: storage.PartitionedWriter | None = None
-        parsing: deque[tuple[Future[tuple[pa.Table, list[str]]], int]] = deque()
+        parsing: deque[tuple[Future[tuple[pa.Table, list[str]]], int, int]] = deque()
 
         def store_oldest() -> None:
-            future, offset = parsing.popleft()
+            future, start, end = parsing.popleft()
             writer.write(self._clean(*future.result()))  # type: ignore[union-attr]
+            source.release(start, end)
             if progress is not None:
-                progress(offset / total)
+                progress(end / total)
 
         pool = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="csv-parser")
         try:
-            for data, offset in _chunks(self.path, self.layout.skip_lines, CHUNK_BYTES):
-                if not data.strip():
-                    continue
+            # The first chunk, parsed alone, only has to settle the column types: keep it short.
+            for data, start, end in source.chunks(min(FIRST_CHUNK_BYTES, CHUNK_BYTES), CHUNK_BYTES):
                 if writer is None:
                     table, skipped = self._parse(data)
+                    if table.num_rows == 0 and not skipped:
+                        continue
                     writer = self._open_writer(table, table_dir, partition)
                     writer.write(self._clean(table.cast(writer.schema), skipped))
+                    source.release(start, end)
                     continue
 
                 # Chunks are parsed in parallel but stored in file order.
-                parsing.append((pool.submit(self._parse, data), offset))
+                parsing.append((pool.submit(self._parse, data), start, end))
                 if len(parsing) > PARSE_THREADS:
                     store_oldest()
             while parsing:
                 store_oldest()
         finally:
-            for future, _ in parsing:
+            for future, _, _ in parsing:
                 future.cancel()
             pool.shutdown(wait=True)
             if writer is not None:

@@ -71,7 +71,7 @@ def test_read_layout_sniffs_a_comma_separator(tmp_path: Path) -> None:
     layout = ingest.read_layout(write(tmp_path, "id,y,x0\n1,0,0.5\n"), head=True)
     assert layout.delimiter == ","
     assert layout.column_names == ["id", "y", "x0"]
-    assert layout.skip_lines == 1
+    assert layout.data_offset == len("id,y,x0\n")
 
 
 def test_read_layout_sniffs_a_tab_separator(tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_read_layout_unquotes_header_names(tmp_path: Path) -> None:
 def test_read_layout_skips_blank_lines_before_the_header(tmp_path: Path) -> None:
     layout = ingest.read_layout(write(tmp_path, "\n  \r\nid,x0\n1,2\n"), head=True)
     assert layout.column_names == ["id", "x0"]
-    assert layout.skip_lines == 3
+    assert layout.data_offset == len("\n  \r\nid,x0\n")
 
 
 @pytest.mark.parametrize("header", ["id,x0,x0", "id,x0, x0 ", "id,id"])
@@ -156,14 +156,14 @@ def test_read_layout_refuses_an_empty_file(tmp_path: Path, content: bytes) -> No
 def test_read_layout_without_header_names_columns_id_and_x(tmp_path: Path) -> None:
     layout = ingest.read_layout(write(tmp_path, "7,0.1,0.2,0.3\n8,1,2,3\n"), head=False)
     assert layout.column_names == ["id", "x0", "x1", "x2"]
-    assert layout.skip_lines == 0
+    assert layout.data_offset == 0
 
 
 def test_read_layout_without_header_keeps_leading_blank_lines_out(tmp_path: Path) -> None:
     layout = ingest.read_layout(write(tmp_path, "\n\n7\t0.1\n"), head=False)
     assert layout.column_names == ["id", "x0"]
     assert layout.delimiter == "\t"
-    assert layout.skip_lines == 2
+    assert layout.data_offset == 2
 
 
 def test_read_layout_without_header_allows_values_that_repeat(tmp_path: Path) -> None:

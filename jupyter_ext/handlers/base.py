@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from http import HTTPStatus
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
@@ -16,6 +17,13 @@ from fate_nb.flow.errors import FlowError, ParameterError, RequestTooLarge, RetC
 AUTH_MESSAGE = (
     "authentication required: send the Jupyter server's token as 'Authorization: token <token>'"
 )
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return f"HTTP {status_code}"
 
 
 def envelope(retcode: int, retmsg: str, data: Any = None, job_id: str | None = None) -> str:
@@ -87,7 +95,7 @@ class FlowHandler(ExtensionHandlerMixin, APIHandler):
             retcode, retmsg = int(error.retcode), error.message
         elif isinstance(error, web.HTTPError):
             retcode = RetCode.PARAMETER_ERROR if status_code < 500 else RetCode.EXCEPTION_ERROR
-            retmsg = error.log_message % error.args if error.log_message else self._reason
+            retmsg = error.log_message % error.args if error.log_message else _phrase(status_code)
             if status_code == 403 and retmsg != AUTH_MESSAGE:
                 retmsg = f"{AUTH_MESSAGE} ({retmsg})"
         elif error is not None:
@@ -96,7 +104,7 @@ class FlowHandler(ExtensionHandlerMixin, APIHandler):
             retcode = RetCode.EXCEPTION_ERROR
             retmsg = f"internal error ({type(error).__name__}); the server log has the details"
         else:
-            retcode, retmsg = RetCode.EXCEPTION_ERROR, self._reason
+            retcode, retmsg = RetCode.EXCEPTION_ERROR, _phrase(status_code)
         self.set_header("Content-Type", "application/json")
         self.finish(envelope(retcode, retmsg))
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DATA_DIR
 from flow_api import FlowApi
 
 BREAST_HEADER = "y,x0,x1,x2,x3,x4,x5,x6,x7,x8,x9"
@@ -521,7 +520,3 @@ async def test_history_skips_failed_uploads(flow_api: FlowApi, jp_root_dir: Path
     assert "no row of allbad.csv could be stored" in row["f_error"]
     history = await flow_api.post("data/upload/history", {"job_id": reply["jobId"]})
     assert history["data"] == []
-
-
-async def test_breast_data_is_available() -> None:
-    assert (DATA_DIR / "breast_hetero_guest.csv").is_file()

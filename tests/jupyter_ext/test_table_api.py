@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 from flow_api import FlowApi
@@ -76,3 +78,18 @@ async def test_deleted_table_can_be_uploaded_again_without_drop(
     )
 
     assert row["f_status"] == "success"
+
+
+async def test_store_failure_answers_without_traceback(flow_api: FlowApi, fate_home: Path) -> None:
+    with sqlite3.connect(fate_home / "fate_nb.db") as db:
+        db.execute("DROP TABLE t_data_table")
+
+    response = await flow_api.raw(
+        "table/table_info", json.dumps({"namespace": "t", "table_name": "x"})
+    )
+
+    reply = json.loads(response.body)
+    assert response.code == 200
+    assert reply["retcode"] == 100
+    assert reply["retmsg"] == "internal error (OperationalError); the server log has the details"
+    assert "Traceback" not in response.body.decode()

@@ -55,6 +55,7 @@ class FateApp(ExtensionApp):
             root_dir=Path(self.serverapp.root_dir),
             db_url=self.db_url,
             max_concurrent_jobs=self.max_concurrent_jobs,
+            allow_hidden=bool(self.serverapp.contents_manager.allow_hidden),
         )
         self.flow = FlowEngine(config)
         self.flow.recover()
@@ -66,8 +67,12 @@ class FateApp(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
         """Once the event loop runs: have a worker process ready for the first task."""
-        self.flow.scheduler.warm_up()
+        flow: FlowEngine | None = getattr(self, "flow", None)
+        if flow is not None:
+            flow.scheduler.warm_up()
 
     async def stop_extension(self) -> None:
         """Stop running jobs and close the store."""
-        await self.flow.close()
+        flow: FlowEngine | None = getattr(self, "flow", None)
+        if flow is not None:
+            await flow.close()

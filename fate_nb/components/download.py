@@ -9,29 +9,47 @@ from typing import Any
 
 from fate_nb.components import TaskContext
 from fate_nb.flow import storage, tables
-from fate_nb.flow.errors import NotFound
+from fate_nb.flow.data_access import check_output_path
+from fate_nb.flow.errors import NotFound, PathNotAllowed
 
 log = logging.getLogger(__name__)
+
+
+def _export_once(ctx: TaskContext, namespace: str, table_name: str, staging: Path) -> int:
+    table = tables.get_table(ctx.engine, namespace, table_name)
+    if table is None:
+        raise NotFound(f"table {table_name!r} in namespace {namespace!r} does not exist")
+    return storage.export_csv(
+        tables.table_dir(ctx.config, table),
+        staging,
+        delimiter=ctx.parameters.get("delimitor") or ",",
+        header=bool(int(ctx.parameters.get("head", 0))),
+    )
+
+
+def _export(ctx: TaskContext, namespace: str, table_name: str, staging: Path) -> int:
+    """Write the table's current contents; start over once if a replacement removed them."""
+    try:
+        return _export_once(ctx, namespace, table_name, staging)
+    except FileNotFoundError:
+        log.info(
+            "table %s.%s was replaced while it was read; reading it again", namespace, table_name
+        )
+        return _export_once(ctx, namespace, table_name, staging)
 
 
 def run(ctx: TaskContext) -> dict[str, Any]:
     """Write every row to a temporary file beside the target, then move it into place."""
     params = ctx.parameters
     namespace, table_name = params["namespace"], params["table_name"]
-    table = tables.get_table(ctx.engine, namespace, table_name)
-    if table is None:
-        raise NotFound(f"table {table_name!r} in namespace {namespace!r} does not exist")
-
-    output = Path(params["output_path"])
+    # The path was checked at submit; check again now, in case a link changed meanwhile.
+    output = check_output_path(ctx.config, params["output_path"])
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
-        count = storage.export_csv(
-            tables.table_dir(ctx.config, table),
-            staging,
-            delimiter=params.get("delimitor") or ",",
-            header=bool(int(params.get("head", 0))),
-        )
+        count = _export(ctx, namespace, table_name, staging)
+        if check_output_path(ctx.config, params["output_path"]) != output:
+            raise PathNotAllowed("output_path changed while the table was written; try again")
         staging.replace(output)
     except BaseException:
         staging.unlink(missing_ok=True)

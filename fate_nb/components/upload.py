@@ -15,7 +15,10 @@ log = logging.getLogger(__name__)
 def run(ctx: TaskContext) -> dict[str, Any]:
     """Read the file into a new folder, then make it the table in one commit."""
     params = ctx.parameters
+    # The path was checked at submit; check again now, in case a link changed meanwhile.
     source = Path(params["file"])
+    if not params.get("uploaded"):
+        source = ctx.config.server_path(params["file"], "file")
     namespace, table_name = params["namespace"], params["table_name"]
     partition = int(params["partition"])
     drop = int(params.get("drop", 0)) == 1

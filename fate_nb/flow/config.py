@@ -6,8 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fate_nb.flow.paths import confine
+
 HOME_ENV = "FATE_NB_HOME"
 DB_URL_ENV = "FATE_NB_DB_URL"
+ROOT_ENV = "FATE_NB_ROOT"
+ALLOW_HIDDEN_ENV = "FATE_NB_ALLOW_HIDDEN"
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,7 @@ class FlowConfig:
     root_dir: Path
     db_url: str = ""
     max_concurrent_jobs: int = 5
+    allow_hidden: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -53,6 +58,16 @@ class FlowConfig:
         """The log folder of one job."""
         return self.logs_dir / job_id
 
+    def server_path(self, value: str, argument: str) -> Path:
+        """A path named in a request: inside the root, outside this home, not hidden."""
+        return confine(
+            self.root_dir,
+            value,
+            argument=argument,
+            private=[self.home],
+            allow_hidden=self.allow_hidden,
+        )
+
     def make_dirs(self) -> None:
         """Create the home directory's folders."""
         for folder in (self.tables_dir, self.jobs_dir, self.logs_dir, self.incoming_dir):
@@ -71,6 +86,7 @@ class FlowConfig:
         """The configuration a worker process received from its parent."""
         return cls(
             home=Path(os.environ[HOME_ENV]),
-            root_dir=Path(os.environ.get("FATE_NB_ROOT", os.getcwd())),
+            root_dir=Path(os.environ.get(ROOT_ENV, os.getcwd())),
             db_url=os.environ.get(DB_URL_ENV, ""),
+            allow_hidden=os.environ.get(ALLOW_HIDDEN_ENV) == "1",
         )

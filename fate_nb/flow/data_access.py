@@ -6,6 +6,7 @@ import json
 import logging
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ from sqlmodel import select
 from fate_nb.flow import args, ids, ingest, jobs, tables
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import DataError, NotFound, ParameterError
-from fate_nb.flow.paths import confine
 from fate_nb.flow.storage import MAX_PARTITION
 from fate_nb.flow.store import Job, Task, session
 
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 UPLOAD_COMPONENT, UPLOAD_MODULE = "upload_0", "Upload"
 DOWNLOAD_COMPONENT, DOWNLOAD_MODULE = "download_0", "Download"
 DEFAULT_PARTITION = 16
+MAX_FILE_NAME_BYTES = 255
+MAX_HISTORY_LIMIT = 1_000_000
 _REPORT_KEYS = ("message", "rejected", "rejected_examples")
 
 
@@ -69,6 +71,45 @@ def _check_source(path: Path, head: bool, delimiter: str | None) -> None:
         raise DataError(f"file {path.name} has no data rows (only a header line or blank lines)")
 
 
+@dataclass(frozen=True)
+class UploadOptions:
+    """An upload request's arguments, checked."""
+
+    namespace: str
+    table_name: str
+    head: bool
+    partition: int
+    drop: bool
+    delimiter: str | None
+
+
+def upload_options(engine: Engine, request: Mapping[str, Any]) -> UploadOptions:
+    """Check everything about an upload but its file, the table's absence included."""
+    namespace, table_name = table_names(request)
+    _check_work_mode(request)
+    options = UploadOptions(
+        namespace=namespace,
+        table_name=table_name,
+        head=args.flag(request, "head", True),
+        partition=args.integer(
+            request, "partition", DEFAULT_PARTITION, minimum=1, maximum=MAX_PARTITION
+        )
+        or DEFAULT_PARTITION,
+        drop=_drop(request),
+        delimiter=_delimiter(request, "id_delimiter", "delimiter"),
+    )
+    tables.refuse_existing(engine, namespace, table_name, options.drop)
+    return options
+
+
+def _drop(request: Mapping[str, Any]) -> bool:
+    """Only 1 (or true) replaces a table: FATE 1.5 clients send 2, newer ones 0, to keep it."""
+    value = request.get("drop")
+    if isinstance(value, bool) or str(value).strip().lower() in ("true", "false"):
+        return args.flag(request, "drop", False)
+    return args.integer(request, "drop", 0) == 1
+
+
 def submit_upload(
     config: FlowConfig,
     engine: Engine,
@@ -76,22 +117,13 @@ def submit_upload(
     uploaded: Path | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Validate an upload and create its job; ``uploaded`` is a file sent with the request."""
-    namespace, table_name = table_names(request)
-    _check_work_mode(request)
-    head = args.flag(request, "head", True)
-    partition = args.integer(
-        request, "partition", DEFAULT_PARTITION, minimum=1, maximum=MAX_PARTITION
-    )
-    drop = args.integer(request, "drop", 0) == 1
-    delimiter = _delimiter(request, "id_delimiter", "delimiter")
-
+    options = upload_options(engine, request)
     if uploaded is None:
         args.require(request, "file")
-        source = confine(config.root_dir, args.text(request, "file") or "", argument="file")
+        source = config.server_path(args.text(request, "file") or "", "file")
     else:
         source = uploaded
-    _check_source(source, head, delimiter)
-    tables.refuse_existing(engine, namespace, table_name, drop)
+    _check_source(source, options.head, options.delimiter)
 
     job_id = ids.new_job_id()
     if uploaded is not None:
@@ -104,12 +136,12 @@ def submit_upload(
     parameters = {
         "file": str(source),
         "uploaded": uploaded is not None,
-        "head": int(head),
-        "partition": partition,
-        "namespace": namespace,
-        "table_name": table_name,
-        "drop": int(drop),
-        "id_delimiter": delimiter,
+        "head": int(options.head),
+        "partition": options.partition,
+        "namespace": options.namespace,
+        "table_name": options.table_name,
+        "drop": int(options.drop),
+        "id_delimiter": options.delimiter,
         "work_mode": 0,
     }
     jobs.create_local_job(
@@ -120,8 +152,9 @@ def submit_upload(
         module_name=UPLOAD_MODULE,
         parameters=parameters,
     )
-    log.info("upload job %s created for table %s.%s", job_id, namespace, table_name)
-    return job_id, {"namespace": namespace, "table_name": table_name, **_job_data(config, job_id)}
+    log.info("upload job %s created for table %s.%s", job_id, options.namespace, options.table_name)
+    data = {"namespace": options.namespace, "table_name": options.table_name}
+    return job_id, {**data, **_job_data(config, job_id)}
 
 
 def submit_download(
@@ -131,11 +164,7 @@ def submit_download(
     namespace, table_name = table_names(request)
     _check_work_mode(request)
     args.require(request, "output_path")
-    output = confine(
-        config.root_dir, args.text(request, "output_path") or "", argument="output_path"
-    )
-    if output.is_dir():
-        raise ParameterError(f"output_path {str(output)!r} is a folder; give a file path")
+    output = check_output_path(config, args.text(request, "output_path") or "")
     delimiter = _delimiter(request, "delimitor", "delimiter") or ","
     header = args.flag(request, "head", False)
     if tables.get_table(engine, namespace, table_name) is None:
@@ -162,6 +191,22 @@ def submit_download(
     return job_id, _job_data(config, job_id)
 
 
+def check_output_path(config: FlowConfig, value: str) -> Path:
+    """A file path a download may write: in the root, not a folder, under folders only."""
+    output = config.server_path(value, "output_path")
+    try:
+        if output.is_dir():
+            raise ParameterError(f"output_path {value!r} is a folder; give a file path")
+        existing = next((p for p in output.parents if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise ParameterError(f"output_path {value!r} goes through {existing.name!r}, a file")
+        if len(output.name.encode()) > MAX_FILE_NAME_BYTES:
+            raise ParameterError(f"output_path {value!r} has a file name that is too long")
+    except OSError as error:
+        raise ParameterError(f"output_path {value!r} is not usable: {error.strerror}") from None
+    return output
+
+
 def _job_data(config: FlowConfig, job_id: str) -> dict[str, Any]:
     return {
         "job_id": job_id,
@@ -173,7 +218,7 @@ def _job_data(config: FlowConfig, job_id: str) -> dict[str, Any]:
 
 def upload_history(engine: Engine, request: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Successful uploads, newest first, each as ``{job_id: {upload_info, notes, meta}}``."""
-    limit = args.integer(request, "limit", None, minimum=0)
+    limit = args.integer(request, "limit", None, minimum=0, maximum=MAX_HISTORY_LIMIT)
     job_id = args.text(request, "job_id")
 
     query = select(Task, Job).where(

@@ -65,6 +65,10 @@ class FlowEngine:
         self.scheduler.start(job_id)
         return Reply(data, job_id)
 
+    async def check_upload(self, request: Mapping[str, Any]) -> None:
+        """Refuse an upload's configuration before its file is received."""
+        await asyncio.to_thread(data_access.upload_options, self.engine, request)
+
     async def download(self, request: Mapping[str, Any]) -> Reply:
         """Create a download job and start it."""
         job_id, data = await asyncio.to_thread(

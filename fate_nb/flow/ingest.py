@@ -135,14 +135,22 @@ def read_layout(path: Path, *, head: bool, delimiter: str | None = None) -> CsvL
             if first and raw.startswith(codecs.BOM_UTF8):
                 raw, line_start = raw[len(codecs.BOM_UTF8) :], line_start + len(codecs.BOM_UTF8)
             first = False
-            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            text = _header_text(path, raw)
             if text.strip():
                 break
         after_line = stream.tell()
 
     if delimiter is None:
         delimiter = "\t" if "\t" in text and "," not in text else ","
-    fields = next(csv.reader([text], delimiter=delimiter))
+    if "\r" in text:
+        raise DataError(
+            f"the first line of {path.name} holds a carriage return (\\r); lines must end "
+            "with \\n or \\r\\n"
+        )
+    try:
+        fields = next(csv.reader([text], delimiter=delimiter))
+    except csv.Error as error:
+        raise DataError(f"cannot read the first line of {path.name}: {error}") from None
 
     if not head:
         names = ["id", *(f"x{i}" for i in range(len(fields) - 1))]
@@ -151,10 +159,24 @@ def read_layout(path: Path, *, head: bool, delimiter: str | None = None) -> CsvL
     names = [name.strip() for name in fields]
     if any(not name for name in names):
         raise DataError(f"the header of {path.name} has an empty column name: {text!r}")
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     if repeated:
         raise DataError(f"the header of {path.name} repeats column names: {', '.join(repeated)}")
     return CsvLayout(delimiter, names, after_line)
+
+
+def _header_text(path: Path, raw: bytes) -> str:
+    """A header line as text; refuse bytes that are not UTF-8 text."""
+    if b"\x00" in raw:
+        raise DataError(
+            f"{path.name} holds NUL bytes: it is binary or UTF-16, not a UTF-8 text file"
+        )
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise DataError(
+            f"the first line of {path.name} is not UTF-8 text; save the file as UTF-8"
+        ) from None
 
 
 def has_data_line(path: Path, layout: CsvLayout) -> bool:
@@ -233,7 +255,12 @@ class _Importer:
             return "skip"
 
         # pyarrow's own threads gain nothing on a chunk this size; chunks run in parallel.
-        read = pa_csv.ReadOptions(column_names=self.layout.column_names, use_threads=False)
+        # A block must hold whole rows; make it as large as the chunk, so long rows fit.
+        read = pa_csv.ReadOptions(
+            column_names=self.layout.column_names,
+            use_threads=False,
+            block_size=max(1 << 20, len(data) + 1),
+        )
         parse = pa_csv.ParseOptions(
             delimiter=self.layout.delimiter, invalid_row_handler=on_invalid_row
         )

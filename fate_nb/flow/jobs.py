@@ -196,8 +196,10 @@ def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any
     conditions = []
     for name, kind in _JOB_FILTERS.items():
         value = filters.get(name)
-        if value is None or isinstance(value, (dict, list)):
+        if value is None:
             continue
+        if isinstance(value, (dict, list, bool)):
+            raise ParameterError(f"{name} must be a string or a number, got {value!r}")
         try:
             typed = kind(value)
         except (TypeError, ValueError):

@@ -22,6 +22,8 @@ MAX_NAME_LENGTH = 256
 
 def check_name(value: str, argument: str) -> str:
     """A namespace or table name: any text that fits the store and holds no control character."""
+    if not value.strip():
+        raise ParameterError(f"{argument} is blank; give a name")
     if len(value) > MAX_NAME_LENGTH:
         raise ParameterError(f"{argument} is longer than {MAX_NAME_LENGTH} characters")
     if any(ord(char) < 32 for char in value):

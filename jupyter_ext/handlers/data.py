@@ -15,14 +15,21 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import File
 from tornado import web
 
-from fate_nb.flow.errors import ParameterError
+from fate_nb.flow.errors import DataError, ParameterError
 from jupyter_ext.handlers.base import FlowHandler
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_TOKEN_PAIR = re.compile(r"^token=[^&]*(&|$)|&token=[^&]*$")
+
+
+def _text(value: bytes | None) -> str:
+    return (value or b"").decode("utf-8", errors="replace")
 
 
 def query_config(raw_query: str) -> dict[str, Any]:
     """The upload configuration from a query string: one JSON document, or key=value pairs."""
+    # Jupyter's ?token= may sit before or after fate-client's JSON document.
+    raw_query = _TOKEN_PAIR.sub("", raw_query)
     if not raw_query:
         return {}
     decoded = unquote(raw_query)
@@ -40,6 +47,10 @@ def query_config(raw_query: str) -> dict[str, Any]:
 class UploadHandler(FlowHandler):
     """POST /v1/data/upload: a server path in JSON, or the file itself as multipart."""
 
+    _parser: FormParser | None = None
+    _incoming: Path | None = None
+    _malformed: FormParserError | None = None
+
     def body_limit(self) -> int:
         """Multipart uploads may be as large as the configured upload limit."""
         if self._is_multipart():
@@ -47,31 +58,31 @@ class UploadHandler(FlowHandler):
         return super().body_limit()
 
     def _is_multipart(self) -> bool:
-        return self.request.headers.get("Content-Type", "").startswith("multipart/form-data")
+        content_type = self.request.headers.get("Content-Type", "").lower()
+        return content_type.startswith("multipart/form-data")
 
     async def prepare(self) -> None:
         """Check the configuration and open a file for the body before it arrives."""
         await super().prepare()
-        self._parser: FormParser | None = None
         self._files: list[File] = []
         self._fields: dict[str, str] = {}
-        self._incoming: Path | None = None
-        self._malformed: FormParserError | None = None
         if not self._is_multipart():
             return
 
+        # Refuse a wrong configuration before a large body is streamed for nothing.
         self._config = query_config(self.request.query)
+        if self._config:
+            await self.flow.check_upload(self._config)
         self._incoming = self.flow.config.incoming_dir / uuid.uuid4().hex
         self._incoming.mkdir(parents=True)
         content_type = self.request.headers["Content-Type"]
-        boundary = content_type.partition("boundary=")[2].strip('"; ')
+        boundary = re.split("boundary=", content_type, maxsplit=1, flags=re.I)[-1]
+        boundary = boundary.split(";")[0].strip('" ') if boundary != content_type else ""
         if not boundary:
             raise ParameterError("the multipart request has no boundary in its Content-Type")
         self._parser = FormParser(
             "multipart/form-data",
-            on_field=lambda f: self._fields.__setitem__(
-                (f.field_name or b"").decode(), (f.value or b"").decode()
-            ),
+            on_field=lambda f: self._fields.__setitem__(_text(f.field_name), _text(f.value)),
             on_file=self._files.append,
             boundary=boundary,
             config={
@@ -109,15 +120,22 @@ class UploadHandler(FlowHandler):
         if self._malformed is not None:
             raise ParameterError(f"the multipart body is malformed: {self._malformed}")
         parts = [f for f in self._files if f.field_name == b"file"]
-        if len(parts) != 1:
-            raise ParameterError("send the data as exactly one multipart part named 'file'")
+        if not parts:
+            raise ParameterError(
+                "the multipart body has no complete part named 'file' (was it cut short?); "
+                "send the data as one part named 'file'"
+            )
+        if len(parts) > 1:
+            raise ParameterError(f"send one multipart part named 'file', not {len(parts)}")
         part = parts[0]
         part.close()
 
         # Form fields are a fallback for clients that send the configuration that way.
         request = {**self._fields, **self._config}
-        name = _UNSAFE_NAME.sub("_", Path((part.file_name or b"").decode()).name) or "upload.csv"
-        received = Path((part.actual_file_name or b"").decode())
+        name = _UNSAFE_NAME.sub("_", Path(_text(part.file_name)).name).strip(".") or "upload.csv"
+        if part.actual_file_name is None:
+            raise DataError(f"the uploaded file {name} is empty: it has no header and no data rows")
+        received = Path(_text(part.actual_file_name))
         uploaded = received.replace(received.with_name(name))
         self.reply(await self.flow.upload(request, uploaded))
 

@@ -128,7 +128,7 @@ async def test_multipart_without_file_part_is_refused(flow_api: FlowApi) -> None
     reply = response.body.decode()
     assert response.code == 200
     assert '"retcode": 101' in reply
-    assert "multipart part named 'file'" in reply
+    assert "no complete part named 'file'" in reply
 
 
 async def test_crlf_file_without_final_newline_then_blank_line_keeps_all_rows(

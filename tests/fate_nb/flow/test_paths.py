@@ -110,3 +110,28 @@ def test_refusal_names_the_argument_and_asks_for_a_path_inside_the_root(root: Pa
 def test_refusal_is_a_parameter_error(root: Path) -> None:
     with pytest.raises(ParameterError):
         confine(root, "/etc/passwd", argument="file")
+
+
+def test_private_folder_inside_the_root_is_refused(root: Path) -> None:
+    home = root / "home"
+    (home / "tables").mkdir(parents=True)
+
+    with pytest.raises(PathNotAllowed, match="fate-nb's own home folder"):
+        confine(root, "home/fate_nb.db", argument="output_path", private=[home])
+
+
+def test_private_folder_reached_through_a_symlink_is_refused(root: Path) -> None:
+    home = root / "home"
+    home.mkdir()
+    os.symlink(home, root / "alias")
+
+    with pytest.raises(PathNotAllowed, match="fate-nb's own home folder"):
+        confine(root, "alias/fate_nb.db", argument="file", private=[home])
+
+
+def test_hidden_paths_are_refused_unless_allowed(root: Path) -> None:
+    (root / ".cache").mkdir()
+
+    with pytest.raises(PathNotAllowed, match="is hidden"):
+        confine(root, ".cache/x.csv", argument="file", allow_hidden=False)
+    assert confine(root, ".cache/x.csv", argument="file") == root.resolve() / ".cache" / "x.csv"

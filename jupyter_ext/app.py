@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -57,9 +58,18 @@ class FateApp(ExtensionApp):
             max_concurrent_jobs=self.max_concurrent_jobs,
             allow_hidden=bool(self.serverapp.contents_manager.allow_hidden),
         )
+        self._share_log()
         self.flow = FlowEngine(config)
         self.flow.recover()
         self.log.info("fate-nb %s serving /v1 with its home in %s", __version__, config.home)
+
+    def _share_log(self) -> None:
+        """Send the engine's log lines (jobs started, ended, failed) to the server's log."""
+        handlers = self.log.handlers or self.serverapp.log.handlers
+        engine_log = logging.getLogger("fate_nb")
+        engine_log.handlers = list(handlers)
+        engine_log.setLevel(logging.INFO)
+        engine_log.propagate = False
 
     def initialize_handlers(self) -> None:
         """Register every /v1 route (the base URL is added by ExtensionApp)."""

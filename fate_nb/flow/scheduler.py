@@ -76,7 +76,10 @@ class JobScheduler:
             if status == jobs.SUCCESS:
                 fields["progress"] = 100
             await asyncio.to_thread(jobs.update_job, self.engine, job_id, **fields)
-            log.info("job %s ended: %s%s", job_id, status, f" ({error})" if error else "")
+            if error:
+                log.warning("job %s ended: %s (%s)", job_id, status, error)
+            else:
+                log.info("job %s ended: %s", job_id, status)
 
     async def _run_tasks(self, job_id: str) -> tuple[str, str | None]:
         """Run the job's tasks one after another; stop at the first that fails."""

@@ -150,7 +150,8 @@ def export_csv(table_dir: Path, output: Path, *, delimiter: str = ",", header: b
     rows = 0
     with output.open("w", encoding="utf-8", newline="") as out:
         for batch in iter_batches(table_dir):
-            frame = batch.to_pandas()
+            # Arrow-backed columns keep integers with gaps as integers, not floats.
+            frame = batch.to_pandas(types_mapper=pd.ArrowDtype)
             frame.to_csv(out, sep=delimiter, header=header and rows == 0, index=False)
             rows += batch.num_rows
 

@@ -33,6 +33,8 @@ from fate_nb.flow.errors import DataError
 
 CHUNK_BYTES = 16 << 20
 FIRST_CHUNK_BYTES = 1 << 20
+# pyarrow parses a chunk block by block; blocks that fit the CPU caches parse fastest.
+PARSE_BLOCK_BYTES = 1 << 20
 PARSE_THREADS = max(2, min(4, os.cpu_count() or 2))
 MAX_HEADER_BYTES = 1 << 20
 EXAMPLES_PER_REASON = 5
@@ -248,6 +250,18 @@ class _Importer:
 
     def _parse(self, data: memoryview) -> tuple[pa.Table, list[str]]:
         """Parse one chunk; return its rows and the text of the rows it had to skip."""
+        try:
+            return self._parse_blocks(data, PARSE_BLOCK_BYTES)
+        except pa.ArrowInvalid as error:
+            if "straddle" not in str(error):
+                raise self._explain(error) from error
+        # A row longer than a block: parse the chunk as one block (slower, but it fits).
+        try:
+            return self._parse_blocks(data, len(data) + 1)
+        except pa.ArrowInvalid as error:
+            raise self._explain(error) from error
+
+    def _parse_blocks(self, data: memoryview, block_bytes: int) -> tuple[pa.Table, list[str]]:
         skipped: list[str] = []
 
         def on_invalid_row(row: Any) -> str:
@@ -255,23 +269,21 @@ class _Importer:
             return "skip"
 
         # pyarrow's own threads gain nothing on a chunk this size; chunks run in parallel.
-        # A block must hold whole rows; make it as large as the chunk, so long rows fit.
         read = pa_csv.ReadOptions(
-            column_names=self.layout.column_names,
-            use_threads=False,
-            block_size=max(1 << 20, len(data) + 1),
+            column_names=self.layout.column_names, use_threads=False, block_size=block_bytes
         )
         parse = pa_csv.ParseOptions(
             delimiter=self.layout.delimiter, invalid_row_handler=on_invalid_row
         )
         convert = pa_csv.ConvertOptions(column_types=self.types, strings_can_be_null=False)
-        try:
-            return pa_csv.read_csv(pa.py_buffer(data), read, parse, convert), skipped
-        except pa.ArrowInvalid as error:
-            match = _CONVERSION_ERROR.search(str(error))
-            if match:
-                raise _TypeConflict(int(match.group(1))) from error
-            raise DataError(f"cannot parse {self.path.name}: {error}") from error
+        return pa_csv.read_csv(pa.py_buffer(data), read, parse, convert), skipped
+
+    def _explain(self, error: pa.ArrowInvalid) -> Exception:
+        """A type conflict to settle by widening, or a data error for the client."""
+        match = _CONVERSION_ERROR.search(str(error))
+        if match:
+            return _TypeConflict(int(match.group(1)))
+        return DataError(f"cannot parse {self.path.name}: {error}")
 
     def _clean(self, table: pa.Table, skipped: list[str]) -> pa.Table:
         """Count the rows read; drop and count rows without an id."""

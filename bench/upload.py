@@ -24,10 +24,8 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,10 +41,11 @@ import httpx
 import numpy as np
 import psutil
 
+from fate_nb.launch import ServerProcess, start_server
+
 FEATURES = 30
 BLOCK_ROWS = 50_000
 NAMESPACE = "bench"
-STARTUP_TIMEOUT = 60.0
 JOB_TIMEOUT = 3600.0
 POLL_INTERVAL = 0.2
 SAMPLE_INTERVAL = 0.05
@@ -70,20 +69,6 @@ print(json.dumps({"seconds": seconds, "rows": len(frame), "maxrss": maxrss}))
 
 class BenchError(Exception):
     """A step of the benchmark failed; the message says which and why."""
-
-
-@dataclass
-class Server:
-    """A running Jupyter server subprocess and how to reach it."""
-
-    process: subprocess.Popen[bytes]
-    base_url: str
-    token: str
-    log_path: Path
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"token {self.token}"}
 
 
 @dataclass
@@ -248,65 +233,7 @@ def read_csv_baseline(path: Path) -> Result:
 # Server
 
 
-def free_port() -> int:
-    """Ask the OS for a free TCP port on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(work: Path, root: Path) -> Server:
-    """Start ``jupyter_server`` on a free port, logging to ``<work>/server.log``."""
-    port = free_port()
-    token = secrets.token_hex(16)
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyter_server",
-        "--no-browser",
-        "--allow-root",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--ServerApp.root_dir={root}",
-        f"--IdentityProvider.token={token}",
-    ]
-    env = {
-        **os.environ,
-        "FATE_NB_HOME": str(work / "home"),
-        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-        "PYTHONUNBUFFERED": "1",
-    }
-
-    log_path = work / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            cmd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(process, f"http://127.0.0.1:{port}", token, log_path)
-
-
-def wait_until_ready(server: Server, timeout: float = STARTUP_TIMEOUT) -> None:
-    """Poll ``/api/status`` until it answers 200, the server dies, or time runs out."""
-    deadline = time.monotonic() + timeout
-    url = f"{server.base_url}/api/status"
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise BenchError(f"server exited with {server.process.returncode} while starting")
-        try:
-            if httpx.get(url, headers=server.headers, timeout=2.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise BenchError(f"server did not answer {url} within {timeout:.0f} s")
-
-
-def stop_server(server: Server) -> None:
+def stop_server(server: ServerProcess) -> None:
     """SIGTERM the server, SIGKILL it after a grace period, then reap leftover children."""
     proc = server.process
     try:
@@ -336,7 +263,7 @@ def stop_server(server: Server) -> None:
             continue
 
 
-def log_tail(server: Server, lines: int = 25) -> str:
+def log_tail(server: ServerProcess, lines: int = 25) -> str:
     """The last lines of the server log, for error reports."""
     try:
         text = server.log_path.read_text(errors="replace")
@@ -422,7 +349,9 @@ def check_count(client: httpx.Client, table_name: str, rows: int) -> None:
         raise BenchError(f"table {NAMESPACE}.{table_name} has count {count}, expected {rows}")
 
 
-def measure_upload(server: Server, form: str, path: Path, rows: int, partition: int) -> Result:
+def measure_upload(
+    server: ServerProcess, form: str, path: Path, rows: int, partition: int
+) -> Result:
     """Run one upload form end to end and return its timing and peak RSS."""
     post = post_server_path if form == "server_path" else post_multipart
     timeout = httpx.Timeout(600.0, connect=10.0)
@@ -440,7 +369,7 @@ def measure_upload(server: Server, form: str, path: Path, rows: int, partition: 
     return Result(form, seconds, rows, sampler.peak_mib, row["f_elapsed"] / 1000)
 
 
-def warm_up(server: Server, root: Path) -> None:
+def warm_up(server: ServerProcess, root: Path) -> None:
     """One tiny upload first, so that the measured ones meet a server in its steady state."""
     path = root / "warm_up.csv"
     path.write_text("id,x0\n1,0.5\n")
@@ -547,10 +476,13 @@ def run(args: argparse.Namespace, work: Path) -> None:
     baseline = read_csv_baseline(path)
 
     print("starting jupyter_server ...", flush=True)
-    server = start_server(work, root)
+    server = start_server(root, work / "home", work / "server.log")
     try:
         try:
-            wait_until_ready(server)
+            try:
+                server.wait_ready()
+            except RuntimeError as error:
+                raise BenchError(str(error)) from error
             warm_up(server, root)
             uploads = [
                 measure_upload(server, form, path, rows, args.partition)

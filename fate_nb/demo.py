@@ -8,13 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,48 +18,10 @@ from urllib.parse import quote
 import httpx
 
 from fate_nb import datasets
+from fate_nb.launch import running_server
 
 NAMESPACE = "experiment"
 END_STATUSES = {"success", "failed", "canceled", "timeout"}
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(root: Path, home: Path, token: str, port: int) -> subprocess.Popen[bytes]:
-    """A plain `jupyter server`; the extension is enabled by its installation."""
-    command = [
-        sys.executable,
-        "-m",
-        "jupyter_server",
-        "--no-browser",
-        "--allow-root",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--ServerApp.root_dir={root}",
-        f"--IdentityProvider.token={token}",
-    ]
-    log = (home.parent / "server.log").open("wb")
-    env = {**os.environ, "FATE_NB_HOME": str(home)}
-    return subprocess.Popen(command, env=env, stdout=log, stderr=log)
-
-
-def wait_ready(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
-    """Wait until the server answers its status endpoint."""
-    for _ in range(600):
-        if server.poll() is not None:
-            raise SystemExit("the Jupyter server exited; see server.log")
-        try:
-            if client.get("api/status").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the Jupyter server did not start within 60 s")
 
 
 def checked(reply: httpx.Response) -> dict[str, Any]:
@@ -122,31 +78,19 @@ def run(workdir: Path) -> None:
     guest = Path(shutil.copy(datasets.path("breast_hetero_guest"), root))
     host = datasets.path("breast_hetero_host")
 
-    token, port = secrets.token_hex(16), free_port()
-    server = start_server(root, home, token, port)
-    base_url = f"http://127.0.0.1:{port}/"
-    headers = {"Authorization": f"token {token}"}
-    try:
-        with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
-            wait_ready(client, server)
-            print(f"fate-nb is serving {base_url}v1/ (home {home})")
-            uploads = {
-                "breast_hetero_guest": upload_server_path(client, guest, "breast_hetero_guest"),
-                "breast_hetero_host": upload_multipart(client, host, "breast_hetero_host"),
-            }
-            for table_name, job_id in uploads.items():
-                status = wait_job(client, job_id)
-                print(f"upload job {job_id} for {table_name}: {status}")
-            for table_name in uploads:
-                query = {"namespace": NAMESPACE, "table_name": table_name}
-                info = checked(client.post("v1/table/table_info", json=query))["data"]
-                print(json.dumps(info, indent=2))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with running_server(root, home, workdir / "server.log") as server, server.client() as client:
+        print(f"fate-nb is serving {server.base_url}v1/ (home {home})")
+        uploads = {
+            "breast_hetero_guest": upload_server_path(client, guest, "breast_hetero_guest"),
+            "breast_hetero_host": upload_multipart(client, host, "breast_hetero_host"),
+        }
+        for table_name, job_id in uploads.items():
+            status = wait_job(client, job_id)
+            print(f"upload job {job_id} for {table_name}: {status}")
+        for table_name in uploads:
+            query = {"namespace": NAMESPACE, "table_name": table_name}
+            info = checked(client.post("v1/table/table_info", json=query))["data"]
+            print(json.dumps(info, indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,11 +98,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, help="keep the server's folders here")
     options = parser.parse_args(argv)
-    if options.workdir:
-        run(options.workdir.resolve())
-        return
-    with tempfile.TemporaryDirectory(prefix="fate-nb-demo-") as workdir:
-        run(Path(workdir))
+    try:
+        if options.workdir:
+            run(options.workdir.resolve())
+            return
+        with tempfile.TemporaryDirectory(prefix="fate-nb-demo-") as workdir:
+            run(Path(workdir))
+    except RuntimeError as error:
+        raise SystemExit(f"demo failed: {error}") from None
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ class FlowEngine:
             if folder.name not in in_use:
                 storage.remove_table_dir(folder)
         for leftover in self.config.incoming_dir.iterdir():
-            leftover.unlink(missing_ok=True)
+            shutil.rmtree(leftover, ignore_errors=True)
 
     async def close(self) -> None:
         """Stop running jobs and release the database."""

@@ -41,12 +41,15 @@ def test_recover_fails_jobs_left_running(tmp_path: Path) -> None:
     assert task.status == jobs.FAILED
 
 
-def test_recover_removes_half_written_tables_only(tmp_path: Path) -> None:
+def test_recover_removes_half_written_tables_and_requests_only(tmp_path: Path) -> None:
     flow = make_engine(tmp_path)
     kept = flow.config.tables_dir / "kept"
     orphan = flow.config.tables_dir / "orphan"
+    request = flow.config.incoming_dir / "abc123"
     kept.mkdir()
     orphan.mkdir()
+    request.mkdir()
+    (request / "part.csv").write_text("id\n1\n")
     with session(flow.engine) as db:
         db.add(DataTable(namespace="n", table_name="t", path="kept"))
         db.commit()
@@ -55,6 +58,7 @@ def test_recover_removes_half_written_tables_only(tmp_path: Path) -> None:
 
     assert kept.is_dir()
     assert not orphan.exists()
+    assert not request.exists()
 
 
 def test_finished_jobs_keep_their_status(tmp_path: Path) -> None:

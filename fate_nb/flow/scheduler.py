@@ -39,11 +39,6 @@ class JobScheduler:
         self._runs.add(run)
         run.add_done_callback(self._runs.discard)
 
-    async def wait_idle(self) -> None:
-        """Wait until every queued job has ended."""
-        while self._runs:
-            await asyncio.gather(*self._runs, return_exceptions=True)
-
     async def shutdown(self) -> None:
         """Stop every worker and mark what was cut short as failed."""
         for process in list(self._processes.values()):

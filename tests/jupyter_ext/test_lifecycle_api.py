@@ -1,0 +1,44 @@
+"""A server that stops while an upload runs: the job fails and nothing half-written stays."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from flow_api import FlowApi
+from sqlmodel import select
+
+from fate_nb.flow.store import DataTable, Job, Task, session
+
+
+def write_large_csv(path: Path, rows: int) -> None:
+    values = ",".join(f"{0.1 * i:.6f}" for i in range(30))
+    header = "id," + ",".join(f"x{i}" for i in range(30))
+    path.write_text(header + "\n" + "\n".join(f"{i},{values}" for i in range(rows)) + "\n")
+
+
+async def test_stop_during_upload_fails_the_job_and_removes_its_files(
+    flow_api: FlowApi, jp_serverapp: Any, jp_root_dir: Path, fate_home: Path
+) -> None:
+    write_large_csv(jp_root_dir / "large.csv", 400_000)
+    reply = await flow_api.post(
+        "data/upload",
+        {"file": "large.csv", "namespace": "t", "table_name": "cut", "use_local_data": 0},
+    )
+    flow = jp_serverapp.web_app.settings["fate_nb"].flow
+    for _ in range(600):
+        with session(flow.engine) as db:
+            task = db.exec(select(Task)).one()
+        if task.start_time is not None:
+            break
+        await asyncio.sleep(0.05)
+
+    await jp_serverapp.extension_manager.stop_all_extensions()
+
+    with session(flow.engine) as db:
+        job = db.exec(select(Job).where(Job.job_id == reply["jobId"])).one()
+        assert db.exec(select(DataTable)).all() == []
+    assert job.status == "failed"
+    assert job.error == "the server stopped"
+    assert list((fate_home / "tables").iterdir()) == []

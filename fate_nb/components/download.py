@@ -10,32 +10,35 @@ from typing import Any
 from fate_nb.components import TaskContext
 from fate_nb.flow import storage, tables
 from fate_nb.flow.data_access import check_output_path
-from fate_nb.flow.errors import NotFound, PathNotAllowed
+from fate_nb.flow.errors import DataError, NotFound, PathNotAllowed
 
 log = logging.getLogger(__name__)
 
-
-def _export_once(ctx: TaskContext, namespace: str, table_name: str, staging: Path) -> int:
-    table = tables.get_table(ctx.engine, namespace, table_name)
-    if table is None:
-        raise NotFound(f"table {table_name!r} in namespace {namespace!r} does not exist")
-    return storage.export_csv(
-        tables.table_dir(ctx.config, table),
-        staging,
-        delimiter=ctx.parameters.get("delimitor") or ",",
-        header=bool(int(ctx.parameters.get("head", 0))),
-    )
+READ_ATTEMPTS = 5
 
 
 def _export(ctx: TaskContext, namespace: str, table_name: str, staging: Path) -> int:
-    """Write the table's current contents; start over once if a replacement removed them."""
-    try:
-        return _export_once(ctx, namespace, table_name, staging)
-    except FileNotFoundError:
+    """Write the table's current contents; read again if a replacement swapped them meanwhile."""
+    for _ in range(READ_ATTEMPTS):
+        table = tables.get_table(ctx.engine, namespace, table_name)
+        if table is None:
+            raise NotFound(f"table {table_name!r} in namespace {namespace!r} does not exist")
+        try:
+            count = storage.export_csv(
+                tables.table_dir(ctx.config, table),
+                staging,
+                delimiter=ctx.parameters.get("delimitor") or ",",
+                header=bool(int(ctx.parameters.get("head", 0))),
+            )
+        except FileNotFoundError:
+            count = -1
+        current = tables.get_table(ctx.engine, namespace, table_name)
+        if count == table.count and current is not None and current.path == table.path:
+            return count
         log.info(
             "table %s.%s was replaced while it was read; reading it again", namespace, table_name
         )
-        return _export_once(ctx, namespace, table_name, staging)
+    raise DataError(f"table {table_name!r} kept being replaced while it was read; try again")
 
 
 def run(ctx: TaskContext) -> dict[str, Any]:
@@ -45,7 +48,8 @@ def run(ctx: TaskContext) -> dict[str, Any]:
     # The path was checked at submit; check again now, in case a link changed meanwhile.
     output = check_output_path(ctx.config, params["output_path"])
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging = output.with_name(f".{output.name}.{os.getpid()}.part")
+    # A short staging name: the output's own name may already be as long as names can be.
+    staging = output.with_name(f".fate_nb_{os.getpid()}.part")
     try:
         count = _export(ctx, namespace, table_name, staging)
         if check_output_path(ctx.config, params["output_path"]) != output:

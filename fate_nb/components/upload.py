@@ -35,6 +35,7 @@ def run(ctx: TaskContext) -> dict[str, Any]:
             progress=ctx.progress,
         )
         schema = {"header": ",".join(layout.header), "sid": layout.sid}
+        ctx.progress(0.99)
         tables.commit_table(
             ctx.config,
             ctx.engine,

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from fate_nb.flow.paths import confine
 
 HOME_ENV = "FATE_NB_HOME"
@@ -58,13 +60,25 @@ class FlowConfig:
         """The log folder of one job."""
         return self.logs_dir / job_id
 
+    @property
+    def private_paths(self) -> list[Path]:
+        """What requests may never read or write: this home, and a SQLite file kept elsewhere."""
+        private = [self.home]
+        url = make_url(self.db_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            database = Path(url.database).resolve()
+            private += [
+                database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm")
+            ]
+        return private
+
     def server_path(self, value: str, argument: str) -> Path:
         """A path named in a request: inside the root, outside this home, not hidden."""
         return confine(
             self.root_dir,
             value,
             argument=argument,
-            private=[self.home],
+            private=self.private_paths,
             allow_hidden=self.allow_hidden,
         )
 
@@ -78,7 +92,8 @@ class FlowConfig:
         return {
             HOME_ENV: str(self.home),
             DB_URL_ENV: self.db_url,
-            "FATE_NB_ROOT": str(self.root_dir),
+            ROOT_ENV: str(self.root_dir),
+            ALLOW_HIDDEN_ENV: "1" if self.allow_hidden else "0",
         }
 
     @classmethod

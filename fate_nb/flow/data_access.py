@@ -51,9 +51,9 @@ def _delimiter(request: Mapping[str, Any], *names: str) -> str | None:
         value = request.get(name)
         if value in (None, ""):
             continue
-        if not isinstance(value, str) or len(value) != 1 or value in '\r\n"':
+        if not isinstance(value, str) or len(value.encode()) != 1 or value in '\r\n"':
             raise ParameterError(
-                f"{name} must be one character such as ',' or a tab, got {value!r}"
+                f"{name} must be one ASCII character such as ',' or a tab, got {value!r}"
             )
         return value
     return None

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlmodel import select
 
 from fate_nb.flow import data_access, jobs, storage, tables
 from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.errors import HomeInUse
 from fate_nb.flow.scheduler import JobScheduler
 from fate_nb.flow.store import DataTable, create_store_engine, init_store, session
 
 log = logging.getLogger(__name__)
+
+LOCK_NAME = "fate_nb.lock"
+
+
+def _lock_home(home: Path) -> IO[bytes]:
+    """Hold the home folder for this server alone; a second server would fail its jobs."""
+    lock = (home / LOCK_NAME).open("ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise HomeInUse(
+            f"another fate-nb server already uses {home}; give this one its own home with "
+            "FATE_NB_HOME or --FateApp.home_dir"
+        ) from None
+    return lock
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,7 @@ class FlowEngine:
     def __init__(self, config: FlowConfig) -> None:
         self.config = config
         config.make_dirs()
+        self._home_lock = _lock_home(config.home)
         self.engine = create_store_engine(config.db_url)
         init_store(self.engine)
         self.scheduler = JobScheduler(config, self.engine)
@@ -43,7 +62,8 @@ class FlowEngine:
         """Fail what a previous server left running and remove what it left half-written."""
         failed = jobs.fail_interrupted_jobs(self.engine, "the server restarted while it ran")
         if failed:
-            log.warning("%d jobs were cut short by the last shutdown and marked failed", failed)
+            log.warning("jobs cut short by the last shutdown, now failed: %s", ", ".join(failed))
+        self._remove_upload_copies()
 
         with session(self.engine) as db:
             in_use = {row.path for row in db.exec(select(DataTable))}
@@ -54,9 +74,16 @@ class FlowEngine:
             shutil.rmtree(leftover, ignore_errors=True)
 
     async def close(self) -> None:
-        """Stop running jobs and release the database."""
+        """Stop running jobs, remove their uploaded copies, release the database and home."""
         await self.scheduler.shutdown()
+        await asyncio.to_thread(self._remove_upload_copies)
         self.engine.dispose()
+        self._home_lock.close()
+
+    def _remove_upload_copies(self) -> None:
+        """Files sent with uploads that will never run; call only when no job runs."""
+        for copies in self.config.jobs_dir.glob("*/fate_upload_tmp"):
+            shutil.rmtree(copies, ignore_errors=True)
 
     async def upload(self, request: Mapping[str, Any], uploaded: Path | None = None) -> Reply:
         """Create an upload job and start it."""

@@ -10,7 +10,8 @@ its traceback and answered with a generic retcode 100.
     ├── NotFound (101: no such job, task or table)
     ├── DataError (102: the data cannot be read or stored)
     ├── TableExists (100: an upload would overwrite a table without drop=1)
-    └── RequestTooLarge (101: a request body over the configured limit)
+    ├── RequestTooLarge (101: a request body over the configured limit)
+    └── HomeInUse (100: another server holds the home folder; raised at start-up)
 """
 
 from __future__ import annotations
@@ -69,3 +70,7 @@ class TableExists(FlowError):
 
 class RequestTooLarge(ParameterError):
     """A request body is larger than the configured limit."""
+
+
+class HomeInUse(FlowError):
+    """Another fate-nb server already holds this home folder."""

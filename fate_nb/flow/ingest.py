@@ -35,6 +35,7 @@ CHUNK_BYTES = 16 << 20
 FIRST_CHUNK_BYTES = 1 << 20
 # pyarrow parses a chunk block by block; blocks that fit the CPU caches parse fastest.
 PARSE_BLOCK_BYTES = 1 << 20
+MAX_ROW_BYTES = 1 << 30
 PARSE_THREADS = max(2, min(4, os.cpu_count() or 2))
 MAX_HEADER_BYTES = 1 << 20
 EXAMPLES_PER_REASON = 5
@@ -163,7 +164,10 @@ def read_layout(path: Path, *, head: bool, delimiter: str | None = None) -> CsvL
         raise DataError(f"the header of {path.name} has an empty column name: {text!r}")
     repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     if repeated:
-        raise DataError(f"the header of {path.name} repeats column names: {', '.join(repeated)}")
+        shown = ", ".join(repeated[:10]) + (
+            f" and {len(repeated) - 10} more" if len(repeated) > 10 else ""
+        )
+        raise DataError(f"the header of {path.name} repeats column names: {shown}")
     return CsvLayout(delimiter, names, after_line)
 
 
@@ -182,10 +186,10 @@ def _header_text(path: Path, raw: bytes) -> str:
 
 
 def has_data_line(path: Path, layout: CsvLayout) -> bool:
-    """Whether any non-blank line follows the header."""
+    """Whether anything but blank space follows the header (read in bounded blocks)."""
     with path.open("rb") as stream:
         stream.seek(layout.data_offset)
-        return any(line.strip() for line in stream)
+        return any(block.strip() for block in iter(lambda: stream.read(1 << 20), b""))
 
 
 class _MappedFile:
@@ -210,6 +214,10 @@ class _MappedFile:
             end = self.size if end < 0 else end + 1
             yield view[start:end], start, end
             start, length = end, chunk_bytes
+
+    def has_quote(self, start: int, end: int) -> bool:
+        """Whether a double quote occurs in the range (quoted values need a closer look)."""
+        return self._mapped is not None and self._mapped.find(b'"', start, end) >= 0
 
     def release(self, start: int, end: int) -> None:
         """Drop the pages of a parsed range from memory; the file itself is untouched."""
@@ -248,18 +256,36 @@ class _Importer:
         self.types = dict(types)
         self.report = IngestReport()
 
-    def _parse(self, data: memoryview) -> tuple[pa.Table, list[str]]:
+    def _parse(self, data: memoryview, quoted: bool = False) -> tuple[pa.Table, list[str]]:
         """Parse one chunk; return its rows and the text of the rows it had to skip."""
+        parsed = self._parse_any_length(data)
+        if quoted:
+            self._check_one_row_per_line(data, *parsed)
+        return parsed
+
+    def _parse_any_length(self, data: memoryview) -> tuple[pa.Table, list[str]]:
         try:
             return self._parse_blocks(data, PARSE_BLOCK_BYTES)
         except pa.ArrowInvalid as error:
             if "straddle" not in str(error):
                 raise self._explain(error) from error
         # A row longer than a block: parse the chunk as one block (slower, but it fits).
+        if len(data) > MAX_ROW_BYTES:
+            raise DataError(f"{self.path.name} has a line longer than {MAX_ROW_BYTES} bytes")
         try:
             return self._parse_blocks(data, len(data) + 1)
         except pa.ArrowInvalid as error:
             raise self._explain(error) from error
+
+    def _check_one_row_per_line(self, data: memoryview, table: pa.Table, skipped: list) -> None:
+        """A quoted value that runs over a line end would swallow rows: refuse it instead."""
+        lines = sum(1 for line in bytes(data).split(b"\n") if line not in (b"", b"\r"))
+        if table.num_rows + len(skipped) < lines:
+            raise DataError(
+                f"{self.path.name} has a quoted value that runs over a line end, or a quote "
+                "that is never closed; fate-nb reads one row per line, so close every quote "
+                "on its own line"
+            )
 
     def _parse_blocks(self, data: memoryview, block_bytes: int) -> tuple[pa.Table, list[str]]:
         skipped: list[str] = []
@@ -328,7 +354,7 @@ class _Importer:
             # The first chunk, parsed alone, only has to settle the column types: keep it short.
             for data, start, end in source.chunks(min(FIRST_CHUNK_BYTES, CHUNK_BYTES), CHUNK_BYTES):
                 if writer is None:
-                    table, skipped = self._parse(data)
+                    table, skipped = self._parse(data, source.has_quote(start, end))
                     if table.num_rows == 0 and not skipped:
                         continue
                     writer = self._open_writer(table, table_dir, partition)
@@ -337,7 +363,8 @@ class _Importer:
                     continue
 
                 # Chunks are parsed in parallel but stored in file order.
-                parsing.append((pool.submit(self._parse, data), start, end))
+                quoted = source.has_quote(start, end)
+                parsing.append((pool.submit(self._parse, data, quoted), start, end))
                 if len(parsing) > PARSE_THREADS:
                     store_oldest()
             while parsing:

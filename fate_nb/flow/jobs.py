@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from fate_nb.flow import ids
+from fate_nb.flow import args, ids
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import NotFound, ParameterError
 from fate_nb.flow.store import Job, Task, now_ms, session
@@ -138,6 +138,7 @@ def update_task(engine: Engine, task: Task, **fields: Any) -> Task:
             raise NotFound(f"task {task.task_id} no longer exists")
         if row.status in END_STATUSES:
             fields.pop("status", None)
+            fields.pop("error", None)
         now = now_ms()
         if fields.get("status") == RUNNING:
             fields.setdefault("start_time", now)
@@ -160,6 +161,7 @@ def update_job(engine: Engine, job_id: str, **fields: Any) -> None:
             changes = dict(fields)
             if row.status in END_STATUSES:
                 changes.pop("status", None)
+                changes.pop("error", None)
             if changes.get("status") == RUNNING:
                 changes.setdefault("start_time", now)
                 changes.setdefault("tag", "end_waiting")
@@ -173,8 +175,8 @@ def update_job(engine: Engine, job_id: str, **fields: Any) -> None:
         db.commit()
 
 
-def fail_interrupted_jobs(engine: Engine, reason: str) -> int:
-    """Mark jobs and tasks left waiting or running by a previous server as failed."""
+def fail_interrupted_jobs(engine: Engine, reason: str) -> list[str]:
+    """Mark jobs and tasks left waiting or running as failed; return the jobs' ids."""
     with session(engine) as db:
         jobs = list(db.exec(select(Job).where(Job.status.in_([WAITING, RUNNING]))))  # type: ignore[attr-defined]
         tasks = list(db.exec(select(Task).where(Task.status.in_([WAITING, RUNNING]))))  # type: ignore[attr-defined]
@@ -182,7 +184,7 @@ def fail_interrupted_jobs(engine: Engine, reason: str) -> int:
         update_job(engine, job_id, status=FAILED, error=reason)
     for task in tasks:
         update_task(engine, task, status=FAILED, error=reason)
-    return len({job.job_id for job in jobs})
+    return sorted({job.job_id for job in jobs})
 
 
 def job_row(job: Job) -> dict[str, Any]:
@@ -200,10 +202,10 @@ def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any
             continue
         if isinstance(value, (dict, list, bool)):
             raise ParameterError(f"{name} must be a string or a number, got {value!r}")
-        try:
-            typed = kind(value)
-        except (TypeError, ValueError):
-            raise ParameterError(f"{name} must be {kind.__name__}, got {value!r}") from None
+        if kind is int:
+            typed: Any = args.integer(filters, name, minimum=-(2**63), maximum=2**63 - 1)
+        else:
+            typed = str(value)
         conditions.append(getattr(Job, name) == typed)
     if not conditions:
         raise ParameterError(

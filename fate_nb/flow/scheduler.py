@@ -19,6 +19,7 @@ from fate_nb.flow.store import Task
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 5.0
+# Workers run in the home folder: nothing in the server's working directory can shadow a module.
 WORKER_COMMAND = (sys.executable, "-m", "fate_nb.flow.worker")
 
 
@@ -51,7 +52,11 @@ class JobScheduler:
         for run in list(self._runs):
             run.cancel()
         await asyncio.gather(*self._runs, return_exceptions=True)
-        await asyncio.to_thread(jobs.fail_interrupted_jobs, self.engine, "the server stopped")
+        failed = await asyncio.to_thread(
+            jobs.fail_interrupted_jobs, self.engine, "the server stopped"
+        )
+        if failed:
+            log.warning("server stopping: jobs cut short and failed: %s", ", ".join(failed))
 
     async def _run_job(self, job_id: str) -> None:
         if self._slots is None:
@@ -139,6 +144,7 @@ class JobScheduler:
                 stdout=log_file,
                 stderr=log_file,
                 env={**os.environ, **self.config.worker_env()},
+                cwd=self.config.home,
             )
 
     async def _hand_over(self, spec: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:
@@ -168,6 +174,7 @@ class JobScheduler:
                 stdout=task_log,
                 stderr=task_log,
                 env={**os.environ, **self.config.worker_env()},
+                cwd=self.config.home,
             )
 
     async def _stop(self, process: asyncio.subprocess.Process) -> None:

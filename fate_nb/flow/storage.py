@@ -147,6 +147,8 @@ def read_table(table_dir: Path) -> pa.Table:
 
 def export_csv(table_dir: Path, output: Path, *, delimiter: str = ",", header: bool = False) -> int:
     """Write a table as delimited text, one line per row; return the number of rows."""
+    if not table_dir.is_dir():
+        raise FileNotFoundError(f"no table folder {table_dir}")
     rows = 0
     with output.open("w", encoding="utf-8", newline="") as out:
         for batch in iter_batches(table_dir):
@@ -156,7 +158,10 @@ def export_csv(table_dir: Path, output: Path, *, delimiter: str = ",", header: b
             rows += batch.num_rows
 
         if header and rows == 0:
-            names = pq.ParquetFile(part_files(table_dir)[0]).schema_arrow.names
+            files = part_files(table_dir)
+            if not files:
+                raise FileNotFoundError(f"no partition files in {table_dir}")
+            names = pq.ParquetFile(files[0]).schema_arrow.names
             pd.DataFrame(columns=names).to_csv(out, sep=delimiter, index=False)
     return rows
 

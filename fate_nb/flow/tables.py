@@ -26,7 +26,9 @@ def check_name(value: str, argument: str) -> str:
         raise ParameterError(f"{argument} is blank; give a name")
     if len(value) > MAX_NAME_LENGTH:
         raise ParameterError(f"{argument} is longer than {MAX_NAME_LENGTH} characters")
-    if any(ord(char) < 32 for char in value):
+    if "\ufffd" in value:
+        raise ParameterError(f"{argument} is not valid UTF-8 text: {value!r}")
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
         raise ParameterError(f"{argument} contains a control character: {value!r}")
     return value
 

@@ -26,10 +26,18 @@ PROGRESS_EVERY_S = 0.5
 
 
 def _progress_reporter(engine: Engine, job_id: str) -> Callable[[float], None]:
-    """A callback that writes a job's progress at most every ``PROGRESS_EVERY_S`` seconds."""
+    """A callback that writes a job's progress at most every ``PROGRESS_EVERY_S`` seconds.
+
+    It also stops the task when the server that started it is gone: nobody would record its
+    end, and the next server start marks the job failed.
+    """
+    parent = os.getppid()
     last = {"percent": -1, "time": 0.0}
 
     def report(fraction: float) -> None:
+        if os.getppid() != parent:
+            log.error("the server that started this task is gone; stopping the task")
+            raise SystemExit(EXIT_FAILED)
         percent = min(99, int(fraction * 100))
         now = time.monotonic()
         if percent != last["percent"] and now - last["time"] >= PROGRESS_EVERY_S:

@@ -71,7 +71,9 @@ class UploadHandler(FlowHandler):
 
         # Refuse a wrong configuration before a large body is streamed for nothing.
         self._config = query_config(self.request.query)
-        if self._config:
+        if self._config.get("namespace") and (
+            self._config.get("table_name") or self._config.get("name")
+        ):
             await self.flow.check_upload(self._config)
         self._incoming = self.flow.config.incoming_dir / uuid.uuid4().hex
         self._incoming.mkdir(parents=True)
@@ -120,6 +122,11 @@ class UploadHandler(FlowHandler):
         if self._malformed is not None:
             raise ParameterError(f"the multipart body is malformed: {self._malformed}")
         parts = [f for f in self._files if f.field_name == b"file"]
+        if not parts and "file" in self._fields:
+            raise ParameterError(
+                "the part named 'file' came as a text field; send it as a file "
+                "(with a filename, e.g. curl -F file=@data.csv)"
+            )
         if not parts:
             raise ParameterError(
                 "the multipart body has no complete part named 'file' (was it cut short?); "
@@ -132,7 +139,8 @@ class UploadHandler(FlowHandler):
 
         # Form fields are a fallback for clients that send the configuration that way.
         request = {**self._fields, **self._config}
-        name = _UNSAFE_NAME.sub("_", Path(_text(part.file_name)).name).strip(".") or "upload.csv"
+        name = _UNSAFE_NAME.sub("_", Path(_text(part.file_name)).name).strip(".")[-100:]
+        name = name or "upload.csv"
         if part.actual_file_name is None:
             raise DataError(f"the uploaded file {name} is empty: it has no header and no data rows")
         received = Path(_text(part.actual_file_name))

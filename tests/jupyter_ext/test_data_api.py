@@ -380,7 +380,7 @@ async def test_drop_replaces_the_table_and_its_files(
         ),
         ({"file": None}, "missing required arguments: file"),
         ({"file": "missing.csv"}, "does not exist"),
-        ({"id_delimiter": "::"}, "id_delimiter must be one character"),
+        ({"id_delimiter": "::"}, "id_delimiter must be one ASCII character"),
     ],
 )
 async def test_bad_upload_arguments_say_what_to_change(

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from fate_nb.flow import jobs
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.engine import FlowEngine
+from fate_nb.flow.errors import HomeInUse
 from fate_nb.flow.store import DataTable, Job, Task, session
 
 
-def make_engine(tmp_path: Path) -> FlowEngine:
+@pytest.fixture
+def flow(tmp_path: Path) -> Iterator[FlowEngine]:
     root = tmp_path / "root"
-    root.mkdir(exist_ok=True)
-    return FlowEngine(FlowConfig(home=tmp_path / "home", root_dir=root))
+    root.mkdir()
+    engine = FlowEngine(FlowConfig(home=tmp_path / "home", root_dir=root))
+    yield engine
+    asyncio.run(engine.close())
 
 
-def test_recover_fails_jobs_left_running(tmp_path: Path) -> None:
-    flow = make_engine(tmp_path)
+def test_recover_fails_jobs_left_running(flow: FlowEngine) -> None:
     jobs.create_local_job(
         flow.config,
         flow.engine,
@@ -41,8 +47,7 @@ def test_recover_fails_jobs_left_running(tmp_path: Path) -> None:
     assert task.status == jobs.FAILED
 
 
-def test_recover_removes_half_written_tables_and_requests_only(tmp_path: Path) -> None:
-    flow = make_engine(tmp_path)
+def test_recover_removes_half_written_tables_and_requests_only(flow: FlowEngine) -> None:
     kept = flow.config.tables_dir / "kept"
     orphan = flow.config.tables_dir / "orphan"
     request = flow.config.incoming_dir / "abc123"
@@ -61,8 +66,7 @@ def test_recover_removes_half_written_tables_and_requests_only(tmp_path: Path) -
     assert not request.exists()
 
 
-def test_finished_jobs_keep_their_status(tmp_path: Path) -> None:
-    flow = make_engine(tmp_path)
+def test_finished_jobs_keep_their_status(flow: FlowEngine) -> None:
     jobs.create_local_job(
         flow.config,
         flow.engine,
@@ -78,3 +82,8 @@ def test_finished_jobs_keep_their_status(tmp_path: Path) -> None:
 
     with session(flow.engine) as db:
         assert db.exec(select(Job)).one().status == jobs.SUCCESS
+
+
+def test_a_second_engine_on_the_same_home_is_refused(flow: FlowEngine) -> None:
+    with pytest.raises(HomeInUse, match="another fate-nb server already uses"):
+        FlowEngine(flow.config)

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flow_api import FlowApi
 from sqlmodel import select
 
@@ -42,3 +43,32 @@ async def test_stop_during_upload_fails_the_job_and_removes_its_files(
     assert job.status == "failed"
     assert job.error == "the server stopped"
     assert list((fate_home / "tables").iterdir()) == []
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    """One job at a time, so that a second upload has to wait."""
+    fate_app = {**jp_server_config["FateApp"], "max_concurrent_jobs": 1}
+    return {**jp_server_config, "FateApp": fate_app}
+
+
+async def test_upload_copy_of_a_job_that_never_ran_is_removed_at_stop(
+    flow_api: FlowApi, jp_serverapp: Any, jp_root_dir: Path, breast_guest: Path, fate_home: Path
+) -> None:
+    write_large_csv(jp_root_dir / "large.csv", 400_000)
+    await flow_api.post(
+        "data/upload",
+        {"file": "large.csv", "namespace": "t", "table_name": "first", "use_local_data": 0},
+    )
+    waiting = await flow_api.upload_multipart(breast_guest, {"namespace": "t", "table_name": "w"})
+    rows = (await flow_api.post("job/query", {"job_id": waiting["jobId"]}))["data"]
+    assert rows[0]["f_status"] == "waiting"
+    assert len(list((fate_home / "jobs").glob("*/fate_upload_tmp/*"))) == 1
+
+    await jp_serverapp.extension_manager.stop_all_extensions()
+
+    assert list((fate_home / "jobs").glob("*/fate_upload_tmp/*")) == []
+    flow = jp_serverapp.web_app.settings["fate_nb"].flow
+    with session(flow.engine) as db:
+        job = db.exec(select(Job).where(Job.job_id == waiting["jobId"])).one()
+    assert job.status == "failed"

@@ -212,3 +212,59 @@ async def test_download_keeps_integer_columns_with_gaps_as_integers(
 
     lines = sorted((jp_root_dir / "gaps_out.csv").read_text().splitlines())
     assert lines == ["1,5", "2,", "3,7", "4,8"]
+
+
+async def test_quoted_value_over_a_line_end_fails_instead_of_merging_rows(
+    flow_api: FlowApi, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "merge.csv").write_text('id,a,b\n1,"x,y\n2,3,4\n5,6",z\n7,8,9\n')
+
+    _, row = await flow_api.upload(
+        file="merge.csv", head=1, partition=1, namespace="t", table_name="merge"
+    )
+
+    assert row["f_status"] == "failed"
+    assert "quoted value that runs over a line end" in row["f_error"]
+    info = await flow_api.post("table/table_info", {"namespace": "t", "table_name": "merge"})
+    assert info["data"]["count"] == 0
+
+
+async def test_non_ascii_delimiter_is_refused_at_submit(
+    flow_api: FlowApi, breast_guest: Path
+) -> None:
+    reply = await refused(
+        flow_api,
+        "data/upload",
+        {
+            "file": breast_guest.name,
+            "namespace": "t",
+            "table_name": "u",
+            "id_delimiter": "；",
+            "use_local_data": 0,
+        },
+    )
+
+    assert reply["retcode"] == 101
+    assert "one ASCII character" in reply["retmsg"]
+
+
+async def test_file_sent_as_a_text_field_is_explained(flow_api: FlowApi) -> None:
+    body = b'--B\r\nContent-Disposition: form-data; name="file"\r\n\r\nid,x\n1,2\n\r\n--B--\r\n'
+
+    response = await flow_api.raw(
+        "data/upload",
+        body,
+        query="namespace=t&table_name=field",
+        headers={"Content-Type": "multipart/form-data; boundary=B"},
+    )
+
+    reply = json.loads(response.body)
+    assert reply["retcode"] == 101
+    assert "came as a text field" in reply["retmsg"]
+
+
+async def test_huge_query_numbers_are_parameter_errors(flow_api: FlowApi) -> None:
+    reply = await refused(flow_api, "job/query", {"progress": 10**30})
+
+    assert reply["retcode"] == 101
+    assert "progress must be between" in reply["retmsg"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from fate_nb.flow import args, ids, ingest, jobs, tables
 from fate_nb.flow.config import FlowConfig
@@ -230,7 +230,7 @@ def upload_history(engine: Engine, request: Mapping[str, Any]) -> list[dict[str,
     )
     if job_id is not None:
         query = query.where(Task.job_id == job_id)
-    query = query.order_by(Task.create_time.desc())  # type: ignore[attr-defined]
+    query = query.order_by(col(Task.create_time).desc())
     if limit is not None:
         query = query.limit(limit)
 

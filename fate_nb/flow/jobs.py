@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from fate_nb.flow import args, ids
 from fate_nb.flow.config import FlowConfig
@@ -178,8 +178,8 @@ def update_job(engine: Engine, job_id: str, **fields: Any) -> None:
 def fail_interrupted_jobs(engine: Engine, reason: str) -> list[str]:
     """Mark jobs and tasks left waiting or running as failed; return the jobs' ids."""
     with session(engine) as db:
-        jobs = list(db.exec(select(Job).where(Job.status.in_([WAITING, RUNNING]))))  # type: ignore[attr-defined]
-        tasks = list(db.exec(select(Task).where(Task.status.in_([WAITING, RUNNING]))))  # type: ignore[attr-defined]
+        jobs = list(db.exec(select(Job).where(col(Job.status).in_([WAITING, RUNNING]))))
+        tasks = list(db.exec(select(Task).where(col(Task.status).in_([WAITING, RUNNING]))))
     for job_id in {job.job_id for job in jobs}:
         update_job(engine, job_id, status=FAILED, error=reason)
     for task in tasks:
@@ -213,7 +213,7 @@ def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any
         )
 
     with session(engine) as db:
-        query = select(Job).where(*conditions).order_by(Job.create_time.desc())  # type: ignore[attr-defined]
+        query = select(Job).where(*conditions).order_by(col(Job.create_time).desc())
         rows = [job_row(job) for job in db.exec(query)]
     if not rows:
         shown = {k: filters[k] for k in _JOB_FILTERS if filters.get(k) is not None}

@@ -211,7 +211,10 @@ def _job_data(config: FlowConfig, job_id: str) -> dict[str, Any]:
     return {
         "job_id": job_id,
         "board_url": f"v1/job/query?job_id={job_id}&role=local&party_id=0",
-        "model_info": {"model_id": "local-0#model", "model_version": job_id},
+        "model_info": {
+            "model_id": f"{jobs.LOCAL_ROLE}-{jobs.LOCAL_PARTY_ID}#model",
+            "model_version": job_id,
+        },
         **jobs.job_paths(config, job_id),
     }
 

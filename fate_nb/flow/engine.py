@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from sqlmodel import select
 
-from fate_nb.flow import data_access, jobs, storage, tables
+from fate_nb.flow import data_access, jobs, queries, storage, tables
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import HomeInUse
 from fate_nb.flow.scheduler import JobScheduler
@@ -111,7 +111,20 @@ class FlowEngine:
 
     async def query_jobs(self, request: Mapping[str, Any]) -> Reply:
         """Job rows matching the request's filters."""
-        return Reply(await asyncio.to_thread(jobs.query_jobs, self.engine, request))
+        return Reply(await asyncio.to_thread(queries.query_jobs, self.engine, request))
+
+    async def query_tasks(self, request: Mapping[str, Any]) -> Reply:
+        """Task rows matching the request's filters (all tasks without one)."""
+        return Reply(await asyncio.to_thread(queries.query_tasks, self.engine, request))
+
+    async def job_config(self, request: Mapping[str, Any]) -> Reply:
+        """The DSL, runtime conf and model info of a job."""
+        return Reply(await asyncio.to_thread(queries.job_config, self.engine, request))
+
+    async def update_job_notes(self, request: Mapping[str, Any]) -> Reply:
+        """Store notes in one party's job row."""
+        await asyncio.to_thread(queries.update_notes, self.engine, request)
+        return Reply()
 
     async def table_info(self, request: Mapping[str, Any]) -> Reply:
         """Count, partition and schema of a table."""

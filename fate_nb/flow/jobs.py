@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from fate_nb.flow import args, ids
+from fate_nb.flow import ids
 from fate_nb.flow.config import FlowConfig
-from fate_nb.flow.errors import NotFound, ParameterError
+from fate_nb.flow.errors import NotFound
 from fate_nb.flow.store import Job, Task, now_ms, session
 
 log = logging.getLogger(__name__)
@@ -29,21 +29,6 @@ WAITING, RUNNING, SUCCESS, FAILED, TIMEOUT, CANCELED = (
 END_STATUSES = frozenset({SUCCESS, FAILED, TIMEOUT, CANCELED})
 
 LOCAL_ROLE, LOCAL_PARTY_ID = "local", "0"
-
-# Columns a /v1/job/query request may filter on, and how their values are compared.
-_JOB_FILTERS: dict[str, type] = {
-    "job_id": str,
-    "name": str,
-    "tag": str,
-    "role": str,
-    "party_id": str,
-    "status": str,
-    "initiator_party_id": str,
-    "is_initiator": int,
-    "work_mode": int,
-    "run_ip": str,
-    "progress": int,
-}
 
 
 def create_local_job(
@@ -185,40 +170,6 @@ def fail_interrupted_jobs(engine: Engine, reason: str) -> list[str]:
     for task in tasks:
         update_task(engine, task, status=FAILED, error=reason)
     return sorted({job.job_id for job in jobs})
-
-
-def job_row(job: Job) -> dict[str, Any]:
-    """A job as FATE-Flow 1.4 returns it: ``f_`` keys, JSON columns as strings."""
-    fields = job.model_dump(exclude={"initiator_role"})
-    return {f"f_{name}": fields[name] for name in sorted(fields)}
-
-
-def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The job rows matching every recognised filter; unknown keys are ignored, as in FATE."""
-    conditions = []
-    for name, kind in _JOB_FILTERS.items():
-        value = filters.get(name)
-        if value is None:
-            continue
-        if isinstance(value, (dict, list, bool)):
-            raise ParameterError(f"{name} must be a string or a number, got {value!r}")
-        if kind is int:
-            typed: Any = args.integer(filters, name, minimum=-(2**63), maximum=2**63 - 1)
-        else:
-            typed = str(value)
-        conditions.append(getattr(Job, name) == typed)
-    if not conditions:
-        raise ParameterError(
-            "find job failed: give at least one filter, such as job_id, role, party_id or status"
-        )
-
-    with session(engine) as db:
-        query = select(Job).where(*conditions).order_by(col(Job.create_time).desc())
-        rows = [job_row(job) for job in db.exec(query)]
-    if not rows:
-        shown = {k: filters[k] for k in _JOB_FILTERS if filters.get(k) is not None}
-        raise NotFound(f"find job failed: no job matches {json.dumps(shown)}")
-    return rows
 
 
 def job_paths(config: FlowConfig, job_id: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""/v1/job: querying jobs."""
+"""/v1/job: querying jobs and tasks, a job's configuration, and notes."""
 
 from __future__ import annotations
 
@@ -16,4 +16,36 @@ class JobQueryHandler(FlowHandler):
         self.reply(await self.flow.query_jobs(self.json_args()))
 
 
-handlers = [(r"/v1/job/query", JobQueryHandler)]
+class JobConfigHandler(FlowHandler):
+    """POST /v1/job/config: the DSL, runtime conf and model info of a job."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Answer the job's configuration."""
+        self.reply(await self.flow.job_config(self.json_args()))
+
+
+class JobUpdateHandler(FlowHandler):
+    """POST /v1/job/update: notes into one party's ``f_description``."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Store the notes."""
+        self.reply(await self.flow.update_job_notes(self.json_args()))
+
+
+class TaskQueryHandler(FlowHandler):
+    """POST /v1/job/task/query: one row per (task, role, party) matching the filters."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """List the matching task rows."""
+        self.reply(await self.flow.query_tasks(self.json_args()))
+
+
+handlers = [
+    (r"/v1/job/query", JobQueryHandler),
+    (r"/v1/job/config", JobConfigHandler),
+    (r"/v1/job/update", JobUpdateHandler),
+    (r"/v1/job/task/query", TaskQueryHandler),
+]

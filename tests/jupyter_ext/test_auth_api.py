@@ -13,6 +13,9 @@ ROUTES = [
     "data/download",
     "data/upload/history",
     "job/query",
+    "job/config",
+    "job/update",
+    "job/task/query",
     "table/table_info",
     "table/delete",
 ]

@@ -88,3 +88,106 @@ async def test_failed_upload_says_why(flow_api: FlowApi, jp_root_dir: Path) -> N
     assert row["f_status"] == "failed"
     assert "wrong number of fields" in row["f_error"]
     assert row["f_tag"] == "job_end"
+
+
+async def test_task_query_answers_fate_task_rows(flow_api: FlowApi, breast_guest: Path) -> None:
+    reply, _ = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="tq"
+    )
+
+    rows = (await flow_api.post("job/task/query", {"job_id": reply["jobId"]}))["data"]
+
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["f_task_id"] == f"{reply['jobId']}_upload_0"
+    assert row["f_component_name"] == "upload_0"
+    assert (row["f_role"], row["f_party_id"], row["f_status"]) == ("local", "0", "success")
+    assert row["f_operator"] == "python_operator"
+    assert isinstance(row["f_run_pid"], int)
+    assert row["f_error"] is None
+    assert row["f_elapsed"] == row["f_end_time"] - row["f_start_time"]
+
+
+async def test_task_query_without_filter_lists_every_task(
+    flow_api: FlowApi, breast_guest: Path
+) -> None:
+    for table_name in ("a", "b"):
+        await flow_api.upload(
+            file=breast_guest.name, head=1, partition=1, namespace="t", table_name=table_name
+        )
+
+    rows = (await flow_api.post("job/task/query", {}))["data"]
+
+    assert len(rows) == 2
+
+
+async def test_task_query_without_match_is_101(flow_api: FlowApi) -> None:
+    reply = await flow_api.post("job/task/query", {"job_id": "1", "component_name": "x_0"})
+
+    assert reply["retcode"] == 101
+    assert "find task failed" in reply["retmsg"]
+
+
+async def test_failed_task_row_says_why(flow_api: FlowApi, jp_root_dir: Path) -> None:
+    (jp_root_dir / "short.csv").write_bytes(b"id,y,x0\n1,2\n")
+    reply, _ = await flow_api.upload(file="short.csv", namespace="t", table_name="s")
+
+    row = (await flow_api.post("job/task/query", {"job_id": reply["jobId"]}))["data"][0]
+
+    assert row["f_status"] == "failed"
+    assert "wrong number of fields" in row["f_error"]
+
+
+async def test_job_config_answers_dsl_conf_and_model_info(
+    flow_api: FlowApi, breast_guest: Path
+) -> None:
+    reply, _ = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="cfg"
+    )
+
+    config = await flow_api.post(
+        "job/config", {"job_id": reply["jobId"], "role": "local", "party_id": 0}
+    )
+
+    assert config["retcode"] == 0
+    data = config["data"]
+    assert data["job_id"] == reply["jobId"]
+    assert data["dsl"] == {"components": {"upload_0": {"module": "Upload"}}}
+    assert data["runtime_conf"]["role"] == {"local": [0]}
+    assert data["train_runtime_conf"] == {}
+    assert data["model_info"] == reply["data"]["model_info"]
+
+
+async def test_job_config_of_unknown_job_is_101(flow_api: FlowApi) -> None:
+    reply = await flow_api.post("job/config", {"job_id": "20200101000000000000"})
+
+    assert reply["retcode"] == 101
+
+
+async def test_job_update_sets_notes(flow_api: FlowApi, breast_guest: Path) -> None:
+    reply, _ = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="n"
+    )
+
+    updated = await flow_api.post(
+        "job/update",
+        {"job_id": reply["jobId"], "role": "local", "party_id": 0, "notes": "breast, guest"},
+    )
+
+    assert updated == {"retcode": 0, "retmsg": "success"}
+    row = (await flow_api.post("job/query", {"job_id": reply["jobId"]}))["data"][0]
+    assert row["f_description"] == "breast, guest"
+    history = await flow_api.post("data/upload/history", {"job_id": reply["jobId"]})
+    assert history["data"][0][reply["jobId"]]["notes"] == "breast, guest"
+
+
+async def test_job_update_needs_job_role_and_party(flow_api: FlowApi) -> None:
+    missing = await flow_api.post("job/update", {"job_id": "1", "notes": "x"})
+    unknown = await flow_api.post(
+        "job/update", {"job_id": "1", "role": "guest", "party_id": 9999, "notes": "x"}
+    )
+
+    assert missing["retcode"] == 101
+    assert missing["retmsg"] == "missing required arguments: role, party_id"
+    assert unknown["retcode"] == 101
+    assert "find job failed" in unknown["retmsg"]

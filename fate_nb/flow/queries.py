@@ -1,0 +1,158 @@
+"""Reading jobs and tasks as the /v1/job endpoints answer: FATE's rows, config and notes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, col, select
+
+from fate_nb.flow import args
+from fate_nb.flow.errors import NotFound, ParameterError
+from fate_nb.flow.store import Job, Task, now_ms, session
+
+# Columns a query may filter on, and whether their values compare as text or as integers.
+_JOB_FILTERS: dict[str, type] = {
+    "job_id": str,
+    "name": str,
+    "tag": str,
+    "role": str,
+    "party_id": str,
+    "status": str,
+    "initiator_party_id": str,
+    "is_initiator": int,
+    "work_mode": int,
+    "run_ip": str,
+    "progress": int,
+}
+_TASK_FILTERS: dict[str, type] = {
+    "job_id": str,
+    "task_id": str,
+    "component_name": str,
+    "role": str,
+    "party_id": str,
+    "status": str,
+    "run_ip": str,
+    "run_pid": int,
+}
+_TASK_COLUMNS = (
+    "job_id",
+    "component_name",
+    "task_id",
+    "role",
+    "party_id",
+    "operator",
+    "run_ip",
+    "run_pid",
+    "status",
+    "error",
+    "create_time",
+    "update_time",
+    "start_time",
+    "end_time",
+    "elapsed",
+)
+
+
+def _conditions(
+    model: type[SQLModel], filters: Mapping[str, Any], columns: Mapping[str, type]
+) -> list[Any]:
+    """Equality conditions for the recognised keys; unknown keys are ignored, as in FATE."""
+    conditions = []
+    for name, kind in columns.items():
+        value = filters.get(name)
+        if value is None:
+            continue
+        if isinstance(value, (dict, list, bool)):
+            raise ParameterError(f"{name} must be a string or a number, got {value!r}")
+        if kind is int:
+            typed: Any = args.integer(filters, name, minimum=-(2**63), maximum=2**63 - 1)
+        else:
+            typed = str(value)
+        conditions.append(getattr(model, name) == typed)
+    return conditions
+
+
+def _shown(filters: Mapping[str, Any], columns: Mapping[str, type]) -> str:
+    return json.dumps({key: filters[key] for key in columns if filters.get(key) is not None})
+
+
+def job_row(job: Job) -> dict[str, Any]:
+    """A job as FATE-Flow 1.4 returns it: ``f_`` keys, JSON columns as strings."""
+    fields = job.model_dump(exclude={"initiator_role"})
+    return {f"f_{name}": fields[name] for name in sorted(fields)}
+
+
+def task_row(task: Task) -> dict[str, Any]:
+    """A task as FATE-Flow returns it, with ``f_error`` saying why it failed."""
+    fields = task.model_dump()
+    return {f"f_{name}": fields[name] for name in _TASK_COLUMNS}
+
+
+def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The job rows matching every recognised filter; at least one filter is required."""
+    conditions = _conditions(Job, filters, _JOB_FILTERS)
+    if not conditions:
+        raise ParameterError(
+            "find job failed: give at least one filter, such as job_id, role, party_id or status"
+        )
+
+    with session(engine) as db:
+        query = select(Job).where(*conditions).order_by(col(Job.create_time).desc())
+        rows = [job_row(job) for job in db.exec(query)]
+    if not rows:
+        raise NotFound(f"find job failed: no job matches {_shown(filters, _JOB_FILTERS)}")
+    return rows
+
+
+def query_tasks(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The task rows matching every recognised filter; no filter lists every task, as in FATE."""
+    conditions = _conditions(Task, filters, _TASK_FILTERS)
+    with session(engine) as db:
+        query = select(Task).where(*conditions).order_by(col(Task.create_time))
+        rows = [task_row(task) for task in db.exec(query)]
+    if not rows:
+        raise NotFound(f"find task failed: no task matches {_shown(filters, _TASK_FILTERS)}")
+    return rows
+
+
+def model_info(job: Job) -> dict[str, str]:
+    """The model id and version of a job: injected into its conf, or the local defaults."""
+    parameters = json.loads(job.runtime_conf).get("job_parameters", {})
+    return {
+        "model_id": str(parameters.get("model_id") or f"{job.role}-{job.party_id}#model"),
+        "model_version": str(parameters.get("model_version") or job.job_id),
+    }
+
+
+def job_config(engine: Engine, filters: Mapping[str, Any]) -> dict[str, Any]:
+    """The DSL, runtime conf and model info of the first job row matching the filters."""
+    rows = query_jobs(engine, filters)
+    with session(engine) as db:
+        job = db.get(Job, (rows[0]["f_job_id"], rows[0]["f_role"], rows[0]["f_party_id"]))
+    if job is None:
+        raise NotFound(f"find job failed: job {rows[0]['f_job_id']} is gone")
+    return {
+        "job_id": job.job_id,
+        "dsl": json.loads(job.dsl),
+        "runtime_conf": json.loads(job.runtime_conf),
+        "train_runtime_conf": json.loads(job.train_runtime_conf),
+        "model_info": model_info(job),
+    }
+
+
+def update_notes(engine: Engine, request: Mapping[str, Any]) -> None:
+    """Set one party's ``f_description`` to the request's ``notes``."""
+    args.require(request, "job_id", "role", "party_id")
+    notes = args.text(request, "notes", "") or ""
+    key = (str(request["job_id"]), str(request["role"]), str(request["party_id"]))
+    with session(engine) as db:
+        job = db.get(Job, key)
+        if job is None:
+            raise NotFound(f"find job failed: no job {key[0]} for {key[1]} {key[2]}")
+        job.description = notes
+        job.update_time = now_ms()
+        db.add(job)
+        db.commit()

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from sqlmodel import select
 
-from fate_nb.flow import data_access, jobs, queries, storage, tables
+from fate_nb.flow import data_access, jobs, logs, queries, storage, tables
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import HomeInUse
 from fate_nb.flow.scheduler import JobScheduler
@@ -120,6 +120,10 @@ class FlowEngine:
     async def job_config(self, request: Mapping[str, Any]) -> Reply:
         """The DSL, runtime conf and model info of a job."""
         return Reply(await asyncio.to_thread(queries.job_config, self.engine, request))
+
+    async def job_log_archive(self, request: Mapping[str, Any]) -> tuple[str, IO[bytes]]:
+        """A tar.gz of a job's logs: its file name and an open file positioned at the start."""
+        return await asyncio.to_thread(logs.job_log_archive, self.config, self.engine, request)
 
     async def update_job_notes(self, request: Mapping[str, Any]) -> Reply:
         """Store notes in one party's job row."""

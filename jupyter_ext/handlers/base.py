@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from http import HTTPStatus
-from typing import Any
+from typing import IO, Any
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -14,6 +14,7 @@ from tornado import web
 from fate_nb.flow.engine import FlowEngine, Reply
 from fate_nb.flow.errors import FlowError, ParameterError, RequestTooLarge, RetCode
 
+FILE_CHUNK_BYTES = 1 << 20
 AUTH_MESSAGE = (
     "authentication required: send the Jupyter server's token as 'Authorization: token <token>'"
 )
@@ -35,6 +36,9 @@ def envelope(retcode: int, retmsg: str, data: Any = None, job_id: str | None = N
 @web.stream_request_body
 class FlowHandler(ExtensionHandlerMixin, APIHandler):
     """Authenticates before the body arrives, caps its size, and answers in FATE's envelope."""
+
+    # FATE-Flow answers failures with HTTP 200, except on file downloads (see FileHandler).
+    error_status = 200
 
     @property
     def flow(self) -> FlowEngine:
@@ -91,7 +95,7 @@ class FlowHandler(ExtensionHandlerMixin, APIHandler):
         """Every failure in FATE's envelope; only FlowError messages reach the client."""
         error = (kwargs.get("exc_info") or (None, None, None))[1]
         if isinstance(error, FlowError):
-            self.set_status(200)
+            self.set_status(self.error_status)
             retcode, retmsg = int(error.retcode), error.message
         elif isinstance(error, web.HTTPError):
             retcode = RetCode.PARAMETER_ERROR if status_code < 500 else RetCode.EXCEPTION_ERROR
@@ -114,6 +118,25 @@ class FlowHandler(ExtensionHandlerMixin, APIHandler):
             self.log.info("%s %s refused: %s", self.request.method, self.request.path, value)
         else:
             super().log_exception(typ, value, tb)
+
+
+class FileHandler(FlowHandler):
+    """An endpoint that answers a file: failures are HTTP 210 with JSON, as FATE 1.5 does.
+
+    FATE's clients read any 200 answer of these endpoints as the file itself.
+    """
+
+    error_status = 210
+
+    async def send_file(self, name: str, contents: IO[bytes]) -> None:
+        """Stream an open file as an attachment, then close it."""
+        self.set_header("Content-Type", "application/gzip")
+        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        with contents:
+            while chunk := contents.read(FILE_CHUNK_BYTES):
+                self.write(chunk)
+                await self.flush()
+        await self.finish()
 
 
 class UnknownEndpointHandler(FlowHandler):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from jupyter_ext.handlers.base import FlowHandler
+from jupyter_ext.handlers.base import FileHandler, FlowHandler
 
 
 class JobQueryHandler(FlowHandler):
@@ -43,9 +43,29 @@ class TaskQueryHandler(FlowHandler):
         self.reply(await self.flow.query_tasks(self.json_args()))
 
 
+class JobLogHandler(FileHandler):
+    """GET /v1/job/log (a JSON body, FATE 1.5) and POST /v1/job/log/download: the job's logs."""
+
+    async def _send_logs(self) -> None:
+        name, archive = await self.flow.job_log_archive(self.json_args())
+        await self.send_file(name, archive)
+
+    @web.authenticated
+    async def get(self) -> None:
+        """Send the tar.gz of the job's logs."""
+        await self._send_logs()
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Send the tar.gz of the job's logs."""
+        await self._send_logs()
+
+
 handlers = [
     (r"/v1/job/query", JobQueryHandler),
     (r"/v1/job/config", JobConfigHandler),
     (r"/v1/job/update", JobUpdateHandler),
     (r"/v1/job/task/query", TaskQueryHandler),
+    (r"/v1/job/log", JobLogHandler),
+    (r"/v1/job/log/download", JobLogHandler),
 ]

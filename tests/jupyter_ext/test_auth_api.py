@@ -16,6 +16,7 @@ ROUTES = [
     "job/config",
     "job/update",
     "job/task/query",
+    "job/log/download",
     "table/table_info",
     "table/delete",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import time
 from pathlib import Path
 
+import pytest
 from flow_api import FlowApi
 
 
@@ -191,3 +194,31 @@ async def test_job_update_needs_job_role_and_party(flow_api: FlowApi) -> None:
     assert missing["retmsg"] == "missing required arguments: role, party_id"
     assert unknown["retcode"] == 101
     assert "find job failed" in unknown["retmsg"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "job/log"), ("POST", "job/log/download")])
+async def test_job_log_is_a_tar_of_the_job_logs(
+    flow_api: FlowApi, breast_guest: Path, method: str, path: str
+) -> None:
+    reply, _ = await flow_api.upload(
+        file=breast_guest.name, head=1, partition=1, namespace="t", table_name="logs"
+    )
+
+    response = await flow_api.raw(path, json.dumps({"job_id": reply["jobId"]}), method=method)
+
+    assert response.code == 200
+    assert f"job_{reply['jobId']}_log.tar.gz" in response.headers["Content-Disposition"]
+    with tarfile.open(fileobj=io.BytesIO(response.body), mode="r:gz") as tar:
+        names = tar.getnames()
+        log_text = tar.extractfile("local/0/upload_0/std.log").read().decode()
+    assert names == ["local/0/upload_0/std.log"]
+    assert "table t.logs stored: 569 of 569 rows stored" in log_text
+
+
+async def test_job_log_of_unknown_job_is_an_error_not_every_log(flow_api: FlowApi) -> None:
+    for body in ({"job_id": "20200101000000000000"}, {}):
+        response = await flow_api.raw("job/log/download", json.dumps(body))
+
+        assert response.code == 210
+        reply = json.loads(response.body)
+        assert reply["retcode"] == 101

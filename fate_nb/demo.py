@@ -18,10 +18,10 @@ from urllib.parse import quote
 import httpx
 
 from fate_nb import datasets
+from fate_nb.flow.jobs import END_STATUSES
 from fate_nb.launch import running_server
 
 NAMESPACE = "experiment"
-END_STATUSES = {"success", "failed", "canceled", "timeout"}
 
 
 def checked(reply: httpx.Response) -> dict[str, Any]:

@@ -115,22 +115,27 @@ def get_task(engine: Engine, job_id: str, task_id: str, role: str, party_id: str
     return task
 
 
+def _status_changes(row: Job | Task, fields: dict[str, Any], now: int) -> dict[str, Any]:
+    """The columns to write: an ended row keeps its status and reason; times follow status."""
+    changes = dict(fields)
+    if row.status in END_STATUSES:
+        changes.pop("status", None)
+        changes.pop("error", None)
+    if changes.get("status") == RUNNING:
+        changes.setdefault("start_time", now)
+    if changes.get("status") in END_STATUSES:
+        changes.setdefault("end_time", now)
+        changes.setdefault("elapsed", now - (row.start_time or now))
+    return {**changes, "update_time": now}
+
+
 def update_task(engine: Engine, task: Task, **fields: Any) -> Task:
     """Change a task's columns; a task that has ended keeps its status."""
     with session(engine) as db:
         row = db.get(Task, (task.job_id, task.task_id, task.role, task.party_id))
         if row is None:
             raise NotFound(f"task {task.task_id} no longer exists")
-        if row.status in END_STATUSES:
-            fields.pop("status", None)
-            fields.pop("error", None)
-        now = now_ms()
-        if fields.get("status") == RUNNING:
-            fields.setdefault("start_time", now)
-        if fields.get("status") in END_STATUSES:
-            fields.setdefault("end_time", now)
-            fields.setdefault("elapsed", now - (row.start_time or now))
-        for name, value in {**fields, "update_time": now}.items():
+        for name, value in _status_changes(row, fields, now_ms()).items():
             setattr(row, name, value)
         db.add(row)
         db.commit()
@@ -140,21 +145,14 @@ def update_task(engine: Engine, task: Task, **fields: Any) -> Task:
 def update_job(engine: Engine, job_id: str, **fields: Any) -> None:
     """Change the columns of every party's row of a job; ended jobs keep their status."""
     with session(engine) as db:
-        rows = list(db.exec(select(Job).where(Job.job_id == job_id)))
         now = now_ms()
-        for row in rows:
-            changes = dict(fields)
-            if row.status in END_STATUSES:
-                changes.pop("status", None)
-                changes.pop("error", None)
-            if changes.get("status") == RUNNING:
-                changes.setdefault("start_time", now)
-                changes.setdefault("tag", "end_waiting")
-            if changes.get("status") in END_STATUSES:
-                changes.setdefault("end_time", now)
-                changes.setdefault("elapsed", now - (row.start_time or now))
-                changes.setdefault("tag", "job_end")
-            for name, value in {**changes, "update_time": now}.items():
+        for row in db.exec(select(Job).where(Job.job_id == job_id)):
+            changes = _status_changes(row, fields, now)
+            if "status" in changes:
+                changes.setdefault(
+                    "tag", "job_end" if changes["status"] in END_STATUSES else "end_waiting"
+                )
+            for name, value in changes.items():
                 setattr(row, name, value)
             db.add(row)
         db.commit()

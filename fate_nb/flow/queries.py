@@ -91,8 +91,8 @@ def task_row(task: Task) -> dict[str, Any]:
     return {f"f_{name}": fields[name] for name in _TASK_COLUMNS}
 
 
-def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The job rows matching every recognised filter; at least one filter is required."""
+def _find_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[Job]:
+    """The job rows matching every recognised filter, newest first; at least one is required."""
     conditions = _conditions(Job, filters, _JOB_FILTERS)
     if not conditions:
         raise ParameterError(
@@ -101,10 +101,15 @@ def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any
 
     with session(engine) as db:
         query = select(Job).where(*conditions).order_by(col(Job.create_time).desc())
-        rows = [job_row(job) for job in db.exec(query)]
-    if not rows:
+        found = list(db.exec(query))
+    if not found:
         raise NotFound(f"find job failed: no job matches {_shown(filters, _JOB_FILTERS)}")
-    return rows
+    return found
+
+
+def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The job rows matching the filters, as FATE returns them."""
+    return [job_row(job) for job in _find_jobs(engine, filters)]
 
 
 def query_tasks(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -129,11 +134,7 @@ def model_info(job: Job) -> dict[str, str]:
 
 def job_config(engine: Engine, filters: Mapping[str, Any]) -> dict[str, Any]:
     """The DSL, runtime conf and model info of the first job row matching the filters."""
-    rows = query_jobs(engine, filters)
-    with session(engine) as db:
-        job = db.get(Job, (rows[0]["f_job_id"], rows[0]["f_role"], rows[0]["f_party_id"]))
-    if job is None:
-        raise NotFound(f"find job failed: job {rows[0]['f_job_id']} is gone")
+    job = _find_jobs(engine, filters)[0]
     return {
         "job_id": job.job_id,
         "dsl": json.loads(job.dsl),

@@ -136,11 +136,16 @@ class JobScheduler:
 
     async def _spawn_standby(self) -> asyncio.subprocess.Process:
         standby_log = self.config.logs_dir / "worker_standby.log"
-        with open(standby_log, "ab") as log_file:
+        return await self._start_worker(["--standby"], asyncio.subprocess.PIPE, standby_log)
+
+    async def _start_worker(
+        self, args: list[str], stdin: int, log_path: Path
+    ) -> asyncio.subprocess.Process:
+        with open(log_path, "ab") as log_file:
             return await asyncio.create_subprocess_exec(
                 *WORKER_COMMAND,
-                "--standby",
-                stdin=asyncio.subprocess.PIPE,
+                *args,
+                stdin=stdin,
                 stdout=log_file,
                 stderr=log_file,
                 env={**os.environ, **self.config.worker_env()},
@@ -166,16 +171,7 @@ class JobScheduler:
                 log.warning("the standby worker went away; starting a worker for the task")
 
         args = [f"--{key.replace('_', '-')}={value}" for key, value in spec.items()]
-        with open(log_path, "ab") as task_log:
-            return await asyncio.create_subprocess_exec(
-                *WORKER_COMMAND,
-                *args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=task_log,
-                stderr=task_log,
-                env={**os.environ, **self.config.worker_env()},
-                cwd=self.config.home,
-            )
+        return await self._start_worker(args, asyncio.subprocess.DEVNULL, log_path)
 
     async def _stop(self, process: asyncio.subprocess.Process) -> None:
         if process.returncode is not None:

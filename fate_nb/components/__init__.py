@@ -1,50 +1,53 @@
-"""Components, by FATE module name, and what a running task hands them."""
+"""Components, by FATE module name: every ``Component`` subclass in this package."""
 
 from __future__ import annotations
 
+import functools
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import inspect
+import pkgutil
 
-from sqlalchemy.engine import Engine
+from fate_nb.components.base import Component, TaskContext
+from fate_nb.components.params import Params
 
-from fate_nb.flow.config import FlowConfig
-from fate_nb.flow.store import Task
+__all__ = ["Component", "Params", "TaskContext", "get_component", "module_roles", "registry"]
 
-
-@dataclass
-class TaskContext:
-    """One task of one party, as a component sees it."""
-
-    config: FlowConfig
-    engine: Engine
-    task: Task
-    parameters: dict[str, Any]
-    progress: Callable[[float], None]
+# Modules of this package that hold shared code, not components.
+_SUPPORT_MODULES = frozenset({"base", "params"})
 
 
-Component = Callable[[TaskContext], dict[str, Any]]
+@functools.cache
+def registry() -> dict[str, type[Component]]:
+    """Every component class, by module name; the package's modules are imported once."""
+    found: dict[str, type[Component]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in _SUPPORT_MODULES or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for _, member in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(member, Component)
+                and member is not Component
+                and member.__module__ == module.__name__
+            ):
+                if member.module in found:
+                    raise RuntimeError(f"two components are called {member.module!r}")
+                found[member.module] = member
+    return found
 
 
-# Module name -> the module holding its ``run``; imported when first needed.
-_REGISTRY = {
-    "Upload": "fate_nb.components.upload",
-    "Download": "fate_nb.components.download",
-}
-
-
-def get_component(module_name: str) -> Component:
-    """The function that runs ``module_name``; it returns the task's summary."""
+def get_component(module_name: str) -> type[Component]:
+    """The class of module ``module_name``."""
     try:
-        module = importlib.import_module(_REGISTRY[module_name])
+        return registry()[module_name]
     except KeyError:
         raise LookupError(f"no component named {module_name!r}") from None
-    run: Component = module.run
-    return run
 
 
-def preload_components() -> None:
-    """Import every component, so that a standby worker starts its task at once."""
-    for module in _REGISTRY.values():
-        importlib.import_module(module)
+def module_roles(*, dsl_only: bool = False) -> dict[str, frozenset[str]]:
+    """The roles each module runs on (only modules a DSL may name, with ``dsl_only``)."""
+    return {
+        name: component.roles
+        for name, component in registry().items()
+        if component.in_dsl or not dsl_only
+    }

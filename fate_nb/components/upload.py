@@ -3,25 +3,53 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fate_nb.components import TaskContext
+from fate_nb.components.base import Component, TaskContext
+from fate_nb.components.params import Params
 from fate_nb.flow import ingest, storage, tables
 
 log = logging.getLogger(__name__)
 
 
-def run(ctx: TaskContext) -> dict[str, Any]:
-    """Read the file into a new folder, then make it the table in one commit."""
-    params = ctx.parameters
+@dataclass
+class UploadParam(Params):
+    """What ``/v1/data/upload`` checked and handed to the task."""
+
+    file: str = ""
+    uploaded: bool = False
+    head: int = 1
+    partition: int = 1
+    namespace: str = ""
+    table_name: str = ""
+    drop: int = 0
+    id_delimiter: str | None = None
+    work_mode: int = 0
+
+
+class Upload(Component):
+    """Store a delimited text file as a table; runs only as a local job."""
+
+    module = "Upload"
+    roles = frozenset({"local"})
+    param_class = UploadParam
+    in_dsl = False
+
+    def run(self, ctx: TaskContext) -> dict[str, Any]:
+        """Read the file into a new folder, then make it the table in one commit."""
+        return _upload(ctx, ctx.params)
+
+
+def _upload(ctx: TaskContext, params: UploadParam) -> dict[str, Any]:
     # The path was checked at submit; check again now, in case a link changed meanwhile.
-    source = Path(params["file"])
-    if not params.get("uploaded"):
-        source = ctx.config.server_path(params["file"], "file")
-    namespace, table_name = params["namespace"], params["table_name"]
-    partition = int(params["partition"])
-    drop = int(params.get("drop", 0)) == 1
+    source = Path(params.file)
+    if not params.uploaded:
+        source = ctx.config.server_path(params.file, "file")
+    namespace, table_name = params.namespace, params.table_name
+    partition = int(params.partition)
+    drop = int(params.drop) == 1
     folder = tables.new_table_dir(ctx.config)
 
     try:
@@ -29,9 +57,9 @@ def run(ctx: TaskContext) -> dict[str, Any]:
         layout, report = ingest.ingest_csv(
             source,
             folder,
-            head=bool(int(params["head"])),
+            head=bool(int(params.head)),
             partition=partition,
-            delimiter=params.get("id_delimiter"),
+            delimiter=params.id_delimiter,
             progress=ctx.progress,
         )
         schema = {"header": ",".join(layout.header), "sid": layout.sid}
@@ -52,7 +80,7 @@ def run(ctx: TaskContext) -> dict[str, Any]:
         storage.remove_table_dir(folder)
         raise
     finally:
-        if params.get("uploaded"):
+        if params.uploaded:
             source.unlink(missing_ok=True)
 
     log.info("table %s.%s stored: %s", namespace, table_name, report.message())

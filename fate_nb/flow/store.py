@@ -1,4 +1,4 @@
-"""SQLModel tables for jobs, tasks and data tables, and the engine that holds them."""
+"""SQLModel tables for jobs, tasks, data tables and task outputs, and the engine holding them."""
 
 from __future__ import annotations
 
@@ -88,6 +88,56 @@ class DataTable(SQLModel, table=True):
     job_id: str = ""
     create_time: int = Field(default_factory=now_ms)
     update_time: int = Field(default_factory=now_ms)
+
+
+class OutputDataInfo(SQLModel, table=True):
+    """The table a task wrote as one of its data outputs."""
+
+    __tablename__ = "t_tracking_output_data_info"
+
+    job_id: str = Field(primary_key=True, max_length=32)
+    component_name: str = Field(primary_key=True, max_length=128)
+    role: str = Field(primary_key=True, max_length=32)
+    party_id: str = Field(primary_key=True, max_length=32)
+    data_name: str = Field(primary_key=True, max_length=128)
+    task_id: str = ""
+    table_namespace: str = ""
+    table_name: str = ""
+    create_time: int = Field(default_factory=now_ms)
+
+
+class ComponentModel(SQLModel, table=True):
+    """A model a task produced: FATE's Meta and Param messages as JSON objects."""
+
+    __tablename__ = "t_component_model"
+
+    job_id: str = Field(primary_key=True, max_length=32)
+    component_name: str = Field(primary_key=True, max_length=128)
+    role: str = Field(primary_key=True, max_length=32)
+    party_id: str = Field(primary_key=True, max_length=32)
+    model_alias: str = Field(primary_key=True, max_length=128)
+    module_name: str = ""
+    meta: str = "{}"
+    param: str = "{}"
+    create_time: int = Field(default_factory=now_ms)
+
+
+class TrackingMetric(SQLModel, table=True):
+    """One metric point (kind "data") or a metric's meta (kind "meta") of a task."""
+
+    __tablename__ = "t_tracking_metric"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(index=True, max_length=32)
+    component_name: str = Field(max_length=128)
+    role: str = Field(max_length=32)
+    party_id: str = Field(max_length=32)
+    namespace: str = Field(max_length=256)
+    name: str = Field(max_length=256)
+    kind: str = Field(max_length=8)
+    key: str = "null"
+    value: str = "null"
+    create_time: int = Field(default_factory=now_ms)
 
 
 def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:

@@ -76,9 +76,10 @@ class FateApp(ExtensionApp):
         self.handlers.extend(handlers)
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
-        """Once the event loop runs: have a worker process ready for the first task."""
+        """Once the event loop runs: queue jobs left waiting, have a worker ready for a task."""
         flow: FlowEngine | None = getattr(self, "flow", None)
         if flow is not None:
+            flow.scheduler.resume()
             flow.scheduler.warm_up()
 
     async def stop_extension(self) -> None:

@@ -13,11 +13,12 @@ from typing import IO, Any
 
 from sqlmodel import select
 
-from fate_nb.flow import data_access, jobs, logs, queries, storage, tables
+from fate_nb.flow import args, data_access, jobs, logs, queries, storage, submit, tables
 from fate_nb.flow.config import FlowConfig
-from fate_nb.flow.errors import HomeInUse
+from fate_nb.flow.errors import HomeInUse, ParameterError
 from fate_nb.flow.scheduler import JobScheduler
-from fate_nb.flow.store import DataTable, create_store_engine, init_store, session
+from fate_nb.flow.store import DataTable, Job, create_store_engine, init_store, session
+from fate_nb.flow.workers import kill_leftover_workers
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,15 @@ class FlowEngine:
         self.scheduler = JobScheduler(config, self.engine)
 
     def recover(self) -> None:
-        """Fail what a previous server left running and remove what it left half-written."""
-        failed = jobs.fail_interrupted_jobs(self.engine, "the server restarted while it ran")
+        """Fail what a previous server left running, queue what it left waiting, tidy up."""
+        killed = kill_leftover_workers(self.config, jobs.running_worker_pids(self.engine))
+        if killed:
+            log.warning("stopped workers left by the last server: pids %s", killed)
+        failed = jobs.fail_running_jobs(self.engine, "the server restarted while the job ran")
         if failed:
             log.warning("jobs cut short by the last shutdown, now failed: %s", ", ".join(failed))
         self._remove_upload_copies()
+        self.scheduler.queue(jobs.waiting_jobs(self.engine))
 
         with session(self.engine) as db:
             in_use = {row.path for row in db.exec(select(DataTable))}
@@ -82,8 +87,38 @@ class FlowEngine:
 
     def _remove_upload_copies(self) -> None:
         """Files sent with uploads that will never run; call only when no job runs."""
+        with session(self.engine) as db:
+            waiting = set(db.exec(select(Job.job_id).where(Job.status == jobs.WAITING)))
         for copies in self.config.jobs_dir.glob("*/fate_upload_tmp"):
-            shutil.rmtree(copies, ignore_errors=True)
+            if copies.parent.name not in waiting:
+                shutil.rmtree(copies, ignore_errors=True)
+
+    async def submit_job(self, request: Mapping[str, Any]) -> Reply:
+        """Check a job, write its rows and queue it."""
+        job_id, data = await asyncio.to_thread(submit.submit_job, self.config, self.engine, request)
+        self.scheduler.start(job_id)
+        return Reply(data, job_id)
+
+    async def stop_job(self, request: Mapping[str, Any]) -> Reply:
+        """Cancel a waiting job, or stop a running one's workers; an ended job stays as it is."""
+        args.require(request, "job_id")
+        job_id = args.text(request, "job_id") or ""
+        status = _stop_status(request)
+        job = await asyncio.to_thread(jobs.get_job, self.engine, job_id)
+        if job.status in jobs.END_STATUSES:
+            return Reply(retmsg=f"job {job_id} has already ended ({job.status}); nothing to stop")
+
+        was_waiting = job.status == jobs.WAITING
+        reason = "canceled before it started" if was_waiting else "stopped by /v1/job/stop"
+        # The status is written first and is sticky: the run ending now cannot overwrite it.
+        await asyncio.to_thread(jobs.update_job, self.engine, job_id, status=status, error=reason)
+        await self.scheduler.stop(job_id, status, reason)
+        log.info("job %s stopped (%s)", job_id, status)
+        return Reply(retmsg="cancel job success" if was_waiting else "kill job success")
+
+    async def dag_dependency(self, request: Mapping[str, Any]) -> Reply:
+        """A job's component order, dependencies and need_run for one party."""
+        return Reply(await asyncio.to_thread(queries.dag_dependency, self.engine, request))
 
     async def upload(self, request: Mapping[str, Any], uploaded: Path | None = None) -> Reply:
         """Create an upload job and start it."""
@@ -142,3 +177,13 @@ class FlowEngine:
             tables.delete_table, self.config, self.engine, namespace, table_name
         )
         return Reply([{"table_name": table_name, "namespace": namespace}])
+
+
+def _stop_status(request: Mapping[str, Any]) -> str:
+    """The status a stopped job ends in: ``stop_status`` (1.5), or failed for ``operate: kill``."""
+    if request.get("operate") == "kill":
+        return jobs.FAILED
+    status = args.text(request, "stop_status", jobs.CANCELED) or jobs.CANCELED
+    if status not in (jobs.CANCELED, jobs.FAILED):
+        raise ParameterError(f"stop_status is {status!r}; use canceled or failed")
+    return status

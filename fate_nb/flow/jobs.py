@@ -89,16 +89,6 @@ def create_local_job(
     return job
 
 
-def task_parameters(config: FlowConfig, task: Task) -> dict[str, Any]:
-    """A task's parameters from its job's runtime conf, one value per name."""
-    conf = json.loads((config.job_dir(task.job_id) / "job_runtime_conf.json").read_text())
-    role_parameters = conf.get("role_parameters", {}).get(task.role, {})
-    index = [str(p) for p in conf["role"][task.role]].index(task.party_id)
-    return {
-        name: values[index] for name, values in role_parameters.get(task.component_name, {}).items()
-    }
-
-
 def job_tasks(engine: Engine, job_id: str) -> list[Task]:
     """Every task of a job, in the order they were created."""
     with session(engine) as db:
@@ -158,16 +148,50 @@ def update_job(engine: Engine, job_id: str, **fields: Any) -> None:
         db.commit()
 
 
-def fail_interrupted_jobs(engine: Engine, reason: str) -> list[str]:
-    """Mark jobs and tasks left waiting or running as failed; return the jobs' ids."""
+def get_job(engine: Engine, job_id: str) -> Job:
+    """A job's row (the initiator's, when there are several)."""
     with session(engine) as db:
-        jobs = list(db.exec(select(Job).where(col(Job.status).in_([WAITING, RUNNING]))))
-        tasks = list(db.exec(select(Task).where(col(Task.status).in_([WAITING, RUNNING]))))
-    for job_id in {job.job_id for job in jobs}:
+        query = select(Job).where(Job.job_id == job_id).order_by(col(Job.is_initiator).desc())
+        job = db.exec(query).first()
+    if job is None:
+        raise NotFound(f"can not found job: {job_id}")
+    return job
+
+
+def end_unfinished_tasks(engine: Engine, job_id: str, status: str, reason: str) -> None:
+    """End a job's tasks that have not: running ones get ``status``, waiting ones canceled."""
+    with session(engine) as db:
+        query = select(Task).where(Task.job_id == job_id, col(Task.status).in_([WAITING, RUNNING]))
+        unfinished = list(db.exec(query))
+    for task in unfinished:
+        ended = status if task.status == RUNNING else CANCELED
+        update_task(engine, task, status=ended, error=reason)
+
+
+def fail_running_jobs(engine: Engine, reason: str) -> list[str]:
+    """Fail the jobs left running (and their unfinished tasks); return the jobs' ids."""
+    with session(engine) as db:
+        query = select(Job.job_id).where(Job.status == RUNNING).distinct()
+        job_ids = sorted(db.exec(query))
+    for job_id in job_ids:
+        end_unfinished_tasks(engine, job_id, FAILED, reason)
         update_job(engine, job_id, status=FAILED, error=reason)
-    for task in tasks:
-        update_task(engine, task, status=FAILED, error=reason)
-    return sorted({job.job_id for job in jobs})
+    return job_ids
+
+
+def waiting_jobs(engine: Engine) -> list[str]:
+    """The ids of jobs still waiting to start, oldest first."""
+    with session(engine) as db:
+        query = select(Job.job_id, Job.create_time).where(Job.status == WAITING).distinct()
+        rows = sorted(db.exec(query), key=lambda row: row[1])
+    return list(dict.fromkeys(job_id for job_id, _ in rows))
+
+
+def running_worker_pids(engine: Engine) -> list[int]:
+    """The process ids recorded by tasks that are still marked running."""
+    with session(engine) as db:
+        query = select(Task.run_pid).where(Task.status == RUNNING)
+        return [pid for pid in db.exec(query) if pid]
 
 
 def job_paths(config: FlowConfig, job_id: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, col, select
 
-from fate_nb.flow import args
+from fate_nb.flow import args, plans, submit
 from fate_nb.flow.errors import NotFound, ParameterError
 from fate_nb.flow.store import Job, Task, now_ms, session
 
@@ -126,6 +126,8 @@ def query_tasks(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, An
 def model_info(job: Job) -> dict[str, str]:
     """The model id and version of a job: injected into its conf, or the local defaults."""
     parameters = json.loads(job.runtime_conf).get("job_parameters", {})
+    # DSL v2 keeps them in job_parameters.common.
+    parameters = {**parameters, **parameters.get("common", {})}
     return {
         "model_id": str(parameters.get("model_id") or f"{job.role}-{job.party_id}#model"),
         "model_version": str(parameters.get("model_version") or job.job_id),
@@ -157,3 +159,21 @@ def update_notes(engine: Engine, request: Mapping[str, Any]) -> None:
         job.update_time = now_ms()
         db.add(job)
         db.commit()
+
+
+def dag_dependency(engine: Engine, request: Mapping[str, Any]) -> dict[str, Any]:
+    """``/v1/pipeline/dag/dependency``: a job's component order, edges and need_run per party."""
+    args.require(request, "role", "party_id")
+    role = str(request["role"])
+    party_id = args.integer(request, "party_id", minimum=0, maximum=2**63 - 1)
+    if request.get("job_id") is None and request.get("job_dsl") is not None:
+        plan, _ = submit.check_job(request)
+        return plan.dependency(role, party_id)
+
+    args.require(request, "job_id")
+    key = (str(request["job_id"]), role, str(party_id))
+    with session(engine) as db:
+        job = db.get(Job, key)
+    if job is None:
+        raise NotFound(f"find job failed: no job {key[0]} for {key[1]} {key[2]}")
+    return plans.load_plan(job).dependency(role, party_id)

@@ -1,4 +1,9 @@
-"""Running jobs: each task in a worker process of its own, off the server's event loop."""
+"""Running jobs on the server's event loop: queue, DAG order, stop, timeout.
+
+Every task runs in a worker process of its own, in a process group of its own, so that a stop
+or a timeout can end it and whatever it started. The parties of a component run at the same
+time (they talk to each other); a failed party stops its peers at once.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,22 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from fate_nb.flow import jobs
+from fate_nb.flow import jobs, plans
 from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.dsl import ComponentPlan
 from fate_nb.flow.store import Task
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 5.0
+# A stopped worker gets this long to remove what it half-wrote before it is killed.
+STOP_GRACE_S = 1.0
 # Workers run in the home folder: nothing in the server's working directory can shadow a module.
 WORKER_COMMAND = (sys.executable, "-m", "fate_nb.flow.worker")
 
@@ -30,30 +39,53 @@ class JobScheduler:
         self.config = config
         self.engine = engine
         self._slots: asyncio.Semaphore | None = None
-        self._runs: set[asyncio.Task[None]] = set()
-        self._processes: dict[str, asyncio.subprocess.Process] = {}
+        self._runs: dict[str, asyncio.Task[None]] = {}
+        # Why a job's run was cancelled: (status for its running tasks, reason).
+        self._stopping: dict[str, tuple[str, str]] = {}
+        self._queued: list[str] = []
         self._standby: asyncio.Task[asyncio.subprocess.Process] | None = None
+
+    def queue(self, job_ids: Iterable[str]) -> None:
+        """Remember waiting jobs found at start-up; ``resume`` starts them on the event loop."""
+        self._queued.extend(job_ids)
+
+    def resume(self) -> None:
+        """Start the jobs queued by ``queue``. Call from the event loop."""
+        queued, self._queued = self._queued, []
+        for job_id in queued:
+            self.start(job_id)
+        if queued:
+            log.info("jobs waiting since the last shutdown queued again: %s", ", ".join(queued))
 
     def start(self, job_id: str) -> None:
         """Queue a job; it runs as soon as a slot is free. Call from the event loop."""
+        self.resume()
         run = asyncio.get_running_loop().create_task(self._run_job(job_id))
-        self._runs.add(run)
-        run.add_done_callback(self._runs.discard)
+        self._runs[job_id] = run
+        run.add_done_callback(lambda _: self._runs.pop(job_id, None))
+
+    async def stop(self, job_id: str, status: str, reason: str) -> None:
+        """End a job's run: its workers are stopped and its unfinished tasks marked."""
+        self._stopping[job_id] = (status, reason)
+        run = self._runs.get(job_id)
+        if run is not None:
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
+        self._stopping.pop(job_id, None)
+        await asyncio.to_thread(jobs.end_unfinished_tasks, self.engine, job_id, status, reason)
 
     async def shutdown(self) -> None:
-        """Stop every worker and mark what was cut short as failed."""
-        for process in list(self._processes.values()):
-            if process.returncode is None:
-                process.terminate()
+        """Stop every worker; running jobs fail, waiting ones wait for the next start."""
         if self._standby is not None:
             standby, self._standby = self._standby, None
             with contextlib.suppress(OSError):
-                await self._stop(await standby)
-        for run in list(self._runs):
+                await _stop_process(await standby)
+        runs = list(self._runs.values())
+        for run in runs:
             run.cancel()
-        await asyncio.gather(*self._runs, return_exceptions=True)
+        await asyncio.gather(*runs, return_exceptions=True)
         failed = await asyncio.to_thread(
-            jobs.fail_interrupted_jobs, self.engine, "the server stopped"
+            jobs.fail_running_jobs, self.engine, "the server stopped while the job ran"
         )
         if failed:
             log.warning("server stopping: jobs cut short and failed: %s", ", ".join(failed))
@@ -62,39 +94,94 @@ class JobScheduler:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.config.max_concurrent_jobs)
         async with self._slots:
+            job = await asyncio.to_thread(jobs.get_job, self.engine, job_id)
+            if job.status != jobs.WAITING:
+                return
+            await asyncio.to_thread(jobs.update_job, self.engine, job_id, status=jobs.RUNNING)
+            log.info("job %s started", job_id)
+            plan = plans.load_plan(job)
+            timeout = plans.job_timeout(plan.job_parameters)
+
             try:
-                await asyncio.to_thread(jobs.update_job, self.engine, job_id, status=jobs.RUNNING)
-                log.info("job %s started", job_id)
-                status, error = await self._run_tasks(job_id)
+                status, error = await asyncio.wait_for(self._run_dag(job_id, plan), timeout)
+            except asyncio.TimeoutError:
+                status, error = (
+                    jobs.TIMEOUT,
+                    f"the job ran longer than its timeout of {timeout:g} s",
+                )
             except asyncio.CancelledError:
-                raise
+                if job_id not in self._stopping:
+                    raise
+                status, error = self._stopping[job_id]
             except Exception:
                 log.exception("job %s could not be run", job_id)
                 status, error = jobs.FAILED, "the scheduler failed; the server log has the details"
 
-            fields = {"status": status, "error": error}
-            if status == jobs.SUCCESS:
-                fields["progress"] = 100
-            await asyncio.to_thread(jobs.update_job, self.engine, job_id, **fields)
-            if error:
-                log.warning("job %s ended: %s (%s)", job_id, status, error)
-            else:
-                log.info("job %s ended: %s", job_id, status)
+            await asyncio.to_thread(self._end_job, job_id, status, error)
 
-    async def _run_tasks(self, job_id: str) -> tuple[str, str | None]:
-        """Run the job's tasks one after another; stop at the first that fails."""
+    def _end_job(self, job_id: str, status: str, error: str | None) -> None:
+        fields: dict[str, object] = {"status": status, "error": error}
+        if status == jobs.SUCCESS:
+            fields["progress"] = 100
+        else:
+            jobs.end_unfinished_tasks(self.engine, job_id, status, error or status)
+        jobs.update_job(self.engine, job_id, **fields)
+        if error:
+            log.warning("job %s ended: %s (%s)", job_id, status, error)
+        else:
+            log.info("job %s ended: %s", job_id, status)
+
+    async def _run_dag(self, job_id: str, plan: plans.JobPlan) -> tuple[str, str | None]:
+        """Run components as their upstreams succeed, up to ``task_parallelism`` at once."""
         tasks = await asyncio.to_thread(jobs.job_tasks, self.engine, job_id)
-        for task in tasks:
-            ended = await self._run_task(task)
-            await asyncio.to_thread(
-                jobs.update_job,
-                self.engine,
-                job_id,
-                current_tasks=json.dumps([task.task_id]),
-            )
-            if ended.status != jobs.SUCCESS:
-                return jobs.FAILED, f"{task.component_name}: {ended.error or ended.status}"
-        return jobs.SUCCESS, None
+        parallelism = plans.task_parallelism(plan.job_parameters)
+        pending = list(plan.components)
+        running: dict[asyncio.Task[str | None], ComponentPlan] = {}
+        done: set[str] = set()
+
+        try:
+            while pending or running:
+                for component in list(pending):
+                    if len(running) >= parallelism:
+                        break
+                    if all(up in done for up in component.upstream):
+                        pending.remove(component)
+                        own = [t for t in tasks if t.component_name == component.name]
+                        runner = asyncio.ensure_future(self._run_component(component, own))
+                        running[runner] = component
+
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for runner in finished:
+                    component = running.pop(runner)
+                    error = runner.result()
+                    if error is not None:
+                        return jobs.FAILED, f"{component.name}: {error}"
+                    done.add(component.name)
+                    await asyncio.to_thread(
+                        jobs.update_job,
+                        self.engine,
+                        job_id,
+                        progress=100 * len(done) // len(plan.components),
+                        current_tasks=json.dumps([f"{job_id}_{component.name}"]),
+                    )
+            return jobs.SUCCESS, None
+        finally:
+            await _cancel_all(running)
+
+    async def _run_component(self, component: ComponentPlan, tasks: list[Task]) -> str | None:
+        """Run every party's task at once; the first failure stops the others. None is success."""
+        runners = {asyncio.ensure_future(self._run_task(task)): task for task in tasks}
+        try:
+            while runners:
+                finished, _ = await asyncio.wait(runners, return_when=asyncio.FIRST_COMPLETED)
+                for runner in finished:
+                    task = runners.pop(runner)
+                    ended = runner.result()
+                    if ended.status != jobs.SUCCESS:
+                        return f"{task.role} {task.party_id} {ended.status}: {ended.error}"
+            return None
+        finally:
+            await _cancel_all(runners)
 
     async def _run_task(self, task: Task) -> Task:
         """Start the worker for one task, wait for it, and return the task as it ended."""
@@ -109,21 +196,18 @@ class JobScheduler:
             "party_id": task.party_id,
         }
         process = await self._hand_over(spec, log_dir / "std.log")
-        self._processes[task.task_id] = process
         try:
             returncode = await process.wait()
         except asyncio.CancelledError:
-            await self._stop(process)
+            await _stop_process(process)
             raise
-        finally:
-            self._processes.pop(task.task_id, None)
 
         ended = await asyncio.to_thread(
             jobs.get_task, self.engine, task.job_id, task.task_id, task.role, task.party_id
         )
         if ended.status not in jobs.END_STATUSES:
-            reason = f"the worker process exited with code {returncode} before finishing"
-            log.error("task %s: %s", task.task_id, reason)
+            reason = _exit_reason(returncode)
+            log.error("task %s of %s %s: %s", task.task_id, task.role, task.party_id, reason)
             ended = await asyncio.to_thread(
                 jobs.update_task, self.engine, ended, status=jobs.FAILED, error=reason
             )
@@ -150,6 +234,8 @@ class JobScheduler:
                 stderr=log_file,
                 env={**os.environ, **self.config.worker_env()},
                 cwd=self.config.home,
+                # A group of its own: a stop ends the worker and anything it started.
+                start_new_session=True,
             )
 
     async def _hand_over(self, spec: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:
@@ -173,12 +259,36 @@ class JobScheduler:
         args = [f"--{key.replace('_', '-')}={value}" for key, value in spec.items()]
         return await self._start_worker(args, asyncio.subprocess.DEVNULL, log_path)
 
-    async def _stop(self, process: asyncio.subprocess.Process) -> None:
-        if process.returncode is not None:
-            return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
-        except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
+
+def _exit_reason(returncode: int) -> str:
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return f"the worker process was killed by {name} before it finished"
+    return f"the worker process exited with code {returncode} before it finished"
+
+
+async def _cancel_all(runners: Iterable[asyncio.Future[object]]) -> None:
+    """Cancel futures still running and wait until each has cleaned up."""
+    pending = [runner for runner in runners if not runner.done()]
+    for runner in pending:
+        runner.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _stop_process(process: asyncio.subprocess.Process) -> None:
+    """Ask a worker's process group to stop; kill it after ``STOP_GRACE_S``."""
+    if process.returncode is not None:
+        return
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+    except asyncio.TimeoutError:
+        _signal_group(process.pid, signal.SIGKILL)
+        await process.wait()
+    # Whatever the worker started may outlive it; the group ends with it.
+    _signal_group(process.pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)

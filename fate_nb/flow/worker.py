@@ -10,14 +10,16 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from fate_nb.components import TaskContext, get_component, preload_components
+from fate_nb.components import TaskContext, get_component, registry
 from fate_nb.flow import jobs
 from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.contexts import build_context
 from fate_nb.flow.errors import FlowError
-from fate_nb.flow.store import create_store_engine
+from fate_nb.flow.store import Task, create_store_engine
 
 log = logging.getLogger("fate_nb.worker")
 
@@ -25,14 +27,16 @@ EXIT_FAILED = 3
 PROGRESS_EVERY_S = 0.5
 
 
-def _progress_reporter(engine: Engine, job_id: str) -> Callable[[float], None]:
-    """A callback that writes a job's progress at most every ``PROGRESS_EVERY_S`` seconds.
+def _progress_reporter(engine: Engine, task: Task) -> Callable[[float], None]:
+    """A callback for a component's progress; local jobs show it as the job's progress.
 
     It also stops the task when the server that started it is gone: nobody would record its
     end, and the next server start marks the job failed.
     """
     parent = os.getppid()
     last = {"percent": -1, "time": 0.0}
+    # A DSL job's progress counts finished components; only one-task local jobs show more.
+    shown = task.role == jobs.LOCAL_ROLE
 
     def report(fraction: float) -> None:
         if os.getppid() != parent:
@@ -40,9 +44,9 @@ def _progress_reporter(engine: Engine, job_id: str) -> Callable[[float], None]:
             raise SystemExit(EXIT_FAILED)
         percent = min(99, int(fraction * 100))
         now = time.monotonic()
-        if percent != last["percent"] and now - last["time"] >= PROGRESS_EVERY_S:
+        if shown and percent != last["percent"] and now - last["time"] >= PROGRESS_EVERY_S:
             last.update(percent=percent, time=now)
-            jobs.update_job(engine, job_id, progress=percent)
+            jobs.update_job(engine, task.job_id, progress=percent)
 
     return report
 
@@ -56,22 +60,30 @@ def run_task(config: FlowConfig, job_id: str, task_id: str, role: str, party_id:
         engine.dispose()
 
 
+def _execute(ctx: TaskContext) -> dict[str, Any]:
+    """Run the component, or pass its input through when the party has ``need_run`` false."""
+    if not ctx.params.need_run:
+        inputs = [table for found in ctx.data_inputs.values() for table in found]
+        if inputs:
+            ctx.pass_through(inputs[0])
+        log.info("%s has need_run false here; its input passes through", ctx.task.component_name)
+        return {"need_run": False}
+    return get_component(ctx.task.module_name)().run(ctx)
+
+
 def _run(
     config: FlowConfig, engine: Engine, job_id: str, task_id: str, role: str, party_id: str
 ) -> int:
     task = jobs.get_task(engine, job_id, task_id, role, party_id)
+    if task.status in jobs.END_STATUSES:
+        log.warning("task %s already ended (%s); not running it", task_id, task.status)
+        return EXIT_FAILED
     task = jobs.update_task(engine, task, status=jobs.RUNNING, run_pid=os.getpid())
     log.info("task %s (%s) started for %s %s", task_id, task.module_name, role, party_id)
 
     try:
-        ctx = TaskContext(
-            config=config,
-            engine=engine,
-            task=task,
-            parameters=jobs.task_parameters(config, task),
-            progress=_progress_reporter(engine, job_id),
-        )
-        summary = get_component(task.module_name)(ctx)
+        ctx = build_context(config, engine, task, _progress_reporter(engine, task))
+        summary = _execute(ctx)
     except FlowError as error:
         log.error("task %s failed: %s", task_id, error.message)
         jobs.update_task(engine, task, status=jobs.FAILED, error=error.message)
@@ -110,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     if options.standby:
-        preload_components()
+        registry()
         options = _await_task(parser)
         if options is None:
             return 0

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from jupyter_ext.handlers import data, job, table
+from jupyter_ext.handlers import data, job, pipeline, table
 from jupyter_ext.handlers.base import UnknownEndpointHandler
 
 # The catch-all comes last, so unknown /v1 paths get FATE's envelope instead of an HTML page.
-handlers = [*data.handlers, *job.handlers, *table.handlers, (r"/v1/(.*)", UnknownEndpointHandler)]
+handlers = [
+    *data.handlers,
+    *job.handlers,
+    *pipeline.handlers,
+    *table.handlers,
+    (r"/v1/(.*)", UnknownEndpointHandler),
+]

@@ -1,10 +1,28 @@
-"""/v1/job: querying jobs and tasks, a job's configuration, and notes."""
+"""/v1/job: submitting and stopping jobs, querying jobs and tasks, configuration, notes, logs."""
 
 from __future__ import annotations
 
 from tornado import web
 
 from jupyter_ext.handlers.base import FileHandler, FlowHandler
+
+
+class JobSubmitHandler(FlowHandler):
+    """POST /v1/job/submit: check a DSL and runtime conf and queue the job."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Answer the job id, its files and its model info."""
+        self.reply(await self.flow.submit_job(self.json_args()))
+
+
+class JobStopHandler(FlowHandler):
+    """POST /v1/job/stop: cancel a waiting job or stop a running one."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Say what was stopped."""
+        self.reply(await self.flow.stop_job(self.json_args()))
 
 
 class JobQueryHandler(FlowHandler):
@@ -62,6 +80,8 @@ class JobLogHandler(FileHandler):
 
 
 handlers = [
+    (r"/v1/job/submit", JobSubmitHandler),
+    (r"/v1/job/stop", JobStopHandler),
     (r"/v1/job/query", JobQueryHandler),
     (r"/v1/job/config", JobConfigHandler),
     (r"/v1/job/update", JobUpdateHandler),

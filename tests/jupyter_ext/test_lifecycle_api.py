@@ -41,7 +41,7 @@ async def test_stop_during_upload_fails_the_job_and_removes_its_files(
         job = db.exec(select(Job).where(Job.job_id == reply["jobId"])).one()
         assert db.exec(select(DataTable)).all() == []
     assert job.status == "failed"
-    assert job.error == "the server stopped"
+    assert job.error == "the server stopped while the job ran"
     assert list((fate_home / "tables").iterdir()) == []
 
 
@@ -52,7 +52,7 @@ def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
     return {**jp_server_config, "FateApp": fate_app}
 
 
-async def test_upload_copy_of_a_job_that_never_ran_is_removed_at_stop(
+async def test_a_waiting_upload_keeps_its_copy_for_the_next_start(
     flow_api: FlowApi, jp_serverapp: Any, jp_root_dir: Path, breast_guest: Path, fate_home: Path
 ) -> None:
     write_large_csv(jp_root_dir / "large.csv", 400_000)
@@ -67,8 +67,8 @@ async def test_upload_copy_of_a_job_that_never_ran_is_removed_at_stop(
 
     await jp_serverapp.extension_manager.stop_all_extensions()
 
-    assert list((fate_home / "jobs").glob("*/fate_upload_tmp/*")) == []
+    assert len(list((fate_home / "jobs").glob("*/fate_upload_tmp/*"))) == 1
     flow = jp_serverapp.web_app.settings["fate_nb"].flow
     with session(flow.engine) as db:
         job = db.exec(select(Job).where(Job.job_id == waiting["jobId"])).one()
-    assert job.status == "failed"
+    assert job.status == "waiting"

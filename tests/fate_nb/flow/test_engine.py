@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ def test_recover_fails_jobs_left_running(flow: FlowEngine) -> None:
         parameters={"file": "x.csv"},
     )
     jobs.update_job(flow.engine, "20261203000000000001", status=jobs.RUNNING)
+    (task,) = jobs.job_tasks(flow.engine, "20261203000000000001")
+    jobs.update_task(flow.engine, task, status=jobs.RUNNING, run_pid=os.getpid())
 
     flow.recover()
 
@@ -42,9 +45,10 @@ def test_recover_fails_jobs_left_running(flow: FlowEngine) -> None:
         job = db.exec(select(Job)).one()
         task = db.exec(select(Task)).one()
     assert job.status == jobs.FAILED
-    assert job.error == "the server restarted while it ran"
+    assert job.error == "the server restarted while the job ran"
     assert job.tag == "job_end"
     assert task.status == jobs.FAILED
+    assert task.error == "the server restarted while the job ran"
 
 
 def test_recover_removes_half_written_tables_and_requests_only(flow: FlowEngine) -> None:

@@ -79,9 +79,7 @@ class Flow:
     tmp_path: Path
     _names: Iterator[int] = field(default_factory=itertools.count)
 
-    def upload(
-        self, source: Path | str, name: str | None = None, partition: int = 1
-    ) -> DataTable:
+    def upload(self, source: Path | str, name: str | None = None, partition: int = 1) -> DataTable:
         """Store a CSV (a path, or the text of one) as a table, the way Upload does."""
         if isinstance(source, str):
             path = self.tmp_path / f"upload_{next(self._names)}.csv"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 

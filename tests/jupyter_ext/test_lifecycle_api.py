@@ -7,16 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from csv_files import write_large_csv
 from flow_api import FlowApi
 from sqlmodel import select
 
 from fate_nb.flow.store import DataTable, Job, Task, session
-
-
-def write_large_csv(path: Path, rows: int) -> None:
-    values = ",".join(f"{0.1 * i:.6f}" for i in range(30))
-    header = "id," + ",".join(f"x{i}" for i in range(30))
-    path.write_text(header + "\n" + "\n".join(f"{i},{values}" for i in range(rows)) + "\n")
 
 
 async def test_stop_during_upload_fails_the_job_and_removes_its_files(

@@ -1,0 +1,12 @@
+"""CSV files for tests that need a job to run for a while."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_large_csv(path: Path, rows: int, columns: int = 30) -> None:
+    """An id column and ``columns`` float features, the same values on every row."""
+    values = ",".join(f"{0.1 * i:.6f}" for i in range(columns))
+    header = "id," + ",".join(f"x{i}" for i in range(columns))
+    path.write_text(header + "\n" + "\n".join(f"{i},{values}" for i in range(rows)) + "\n")

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +76,12 @@ class ServerProcess:
 
 
 def start_server(
-    root: Path, home: Path, log_path: Path, *, extra_env: dict[str, str] | None = None
+    root: Path,
+    home: Path,
+    log_path: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> ServerProcess:
     """Start `jupyter server` on a free port with a fresh token; fate-nb keeps state in home."""
     port, token = free_port(), secrets.token_hex(16)
@@ -90,6 +95,7 @@ def start_server(
         f"--port={port}",
         f"--ServerApp.root_dir={root}",
         f"--IdentityProvider.token={token}",
+        *extra_args,
     ]
     env = {
         **os.environ,

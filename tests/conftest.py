@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from csv_files import DATA_DIR
 from flow_api import FlowApi
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
-
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
-"""CSV files for tests that need a job to run for a while."""
+"""CSV files for tests: FATE's example data sets, and large files for jobs that run a while."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+# FATE's example data sets, shared by the whole team beside the project.
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def write_large_csv(path: Path, rows: int, columns: int = 30) -> None:

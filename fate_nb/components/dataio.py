@@ -323,7 +323,7 @@ def _feature(raw: pd.Series, name: str, rules: _Rules, ids: pd.Series, where: st
         if not step.enabled:
             continue
         fill = step.value_for(name, values[~rows].dropna(), where)
-        values = values.mask(rows, 0.0)
+        values = values.mask(rows, fill)
         step.used[name] = fill
         step.ratios[name] = float(rows.mean()) if len(rows) else 0.0
     return _cast(values, FEATURE_TYPES[rules.exclusive.get(name, rules.data_type)], name, where)

@@ -17,7 +17,7 @@ from fate_nb.flow.tracking import header_of
 
 log = logging.getLogger(__name__)
 
-# Rows, and distinct values per column, shown in the metric's table_info.
+# The metric's table_info shows each column's distinct values among this many first rows.
 TABLE_INFO_VALUES = 5
 
 

@@ -8,28 +8,23 @@ time (they talk to each other); a failed party stops its peers at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
 import signal
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from fate_nb.flow import jobs, plans
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.dsl import ComponentPlan
+from fate_nb.flow.launcher import LauncherGone, WorkerLauncher, stop_worker
 from fate_nb.flow.store import Task
 
 log = logging.getLogger(__name__)
 
 # A stopped worker gets this long to remove what it half-wrote before it is killed.
 STOP_GRACE_S = 1.0
-# Workers run in the home folder: nothing in the server's working directory can shadow a module.
-WORKER_COMMAND = (sys.executable, "-m", "fate_nb.flow.worker")
 
 
 class JobScheduler:
@@ -43,7 +38,7 @@ class JobScheduler:
         # Why a job's run was cancelled: (status for its running tasks, reason).
         self._stopping: dict[str, tuple[str, str]] = {}
         self._queued: list[str] = []
-        self._standby: asyncio.Task[asyncio.subprocess.Process] | None = None
+        self.launcher = WorkerLauncher(config)
 
     def queue(self, job_ids: Iterable[str]) -> None:
         """Remember waiting jobs found at start-up; ``resume`` starts them on the event loop."""
@@ -76,14 +71,11 @@ class JobScheduler:
 
     async def shutdown(self) -> None:
         """Stop every worker; running jobs fail, waiting ones wait for the next start."""
-        if self._standby is not None:
-            standby, self._standby = self._standby, None
-            with contextlib.suppress(OSError):
-                await _stop_process(await standby)
         runs = list(self._runs.values())
         for run in runs:
             run.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
+        await self.launcher.close()
         failed = await asyncio.to_thread(
             jobs.fail_running_jobs, self.engine, "the server stopped while the job ran"
         )
@@ -195,12 +187,15 @@ class JobScheduler:
             "role": task.role,
             "party_id": task.party_id,
         }
-        process = await self._hand_over(spec, log_dir / "std.log")
         try:
-            returncode = await process.wait()
-        except asyncio.CancelledError:
-            await _stop_process(process)
-            raise
+            worker = await self.launcher.launch(spec, log_dir / "std.log")
+            try:
+                returncode: int | None = await asyncio.shield(worker.exited)
+            except asyncio.CancelledError:
+                await stop_worker(worker, STOP_GRACE_S)
+                raise
+        except LauncherGone:
+            returncode = None
 
         ended = await asyncio.to_thread(
             jobs.get_task, self.engine, task.job_id, task.task_id, task.role, task.party_id
@@ -214,53 +209,13 @@ class JobScheduler:
         return ended
 
     def warm_up(self) -> None:
-        """Start a standby worker now, so that the first task does not wait for imports."""
-        if self._standby is None:
-            self._standby = asyncio.get_running_loop().create_task(self._spawn_standby())
-
-    async def _spawn_standby(self) -> asyncio.subprocess.Process:
-        standby_log = self.config.logs_dir / "worker_standby.log"
-        return await self._start_worker(["--standby"], asyncio.subprocess.PIPE, standby_log)
-
-    async def _start_worker(
-        self, args: list[str], stdin: int, log_path: Path
-    ) -> asyncio.subprocess.Process:
-        with open(log_path, "ab") as log_file:
-            return await asyncio.create_subprocess_exec(
-                *WORKER_COMMAND,
-                *args,
-                stdin=stdin,
-                stdout=log_file,
-                stderr=log_file,
-                env={**os.environ, **self.config.worker_env()},
-                cwd=self.config.home,
-                # A group of its own: a stop ends the worker and anything it started.
-                start_new_session=True,
-            )
-
-    async def _hand_over(self, spec: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:
-        """Give a task to the standby worker (imports done) and start the next standby."""
-        loop = asyncio.get_running_loop()
-        standby = self._standby or loop.create_task(self._spawn_standby())
-        self._standby = None
-        self.warm_up()
-
-        process = await standby
-        if process.returncode is None and process.stdin is not None:
-            try:
-                process.stdin.write(json.dumps({**spec, "log_path": str(log_path)}).encode())
-                process.stdin.write(b"\n")
-                await process.stdin.drain()
-                process.stdin.close()
-                return process
-            except (BrokenPipeError, ConnectionResetError):
-                log.warning("the standby worker went away; starting a worker for the task")
-
-        args = [f"--{key.replace('_', '-')}={value}" for key, value in spec.items()]
-        return await self._start_worker(args, asyncio.subprocess.DEVNULL, log_path)
+        """Start the worker fork server now, so that the first task does not wait for imports."""
+        self.launcher.warm_up()
 
 
-def _exit_reason(returncode: int) -> str:
+def _exit_reason(returncode: int | None) -> str:
+    if returncode is None:
+        return "the worker fork server ended unexpectedly; the server log has the details"
     if returncode < 0:
         name = signal.Signals(-returncode).name
         return f"the worker process was killed by {name} before it finished"
@@ -273,22 +228,3 @@ async def _cancel_all(runners: Iterable[asyncio.Future[object]]) -> None:
     for runner in pending:
         runner.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _stop_process(process: asyncio.subprocess.Process) -> None:
-    """Ask a worker's process group to stop; kill it after ``STOP_GRACE_S``."""
-    if process.returncode is not None:
-        return
-    _signal_group(process.pid, signal.SIGTERM)
-    try:
-        await asyncio.wait_for(process.wait(), STOP_GRACE_S)
-    except asyncio.TimeoutError:
-        _signal_group(process.pid, signal.SIGKILL)
-        await process.wait()
-    # Whatever the worker started may outlive it; the group ends with it.
-    _signal_group(process.pid, signal.SIGKILL)
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signum)

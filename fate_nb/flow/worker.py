@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from fate_nb.components import TaskContext, get_component, registry
+from fate_nb.components import TaskContext, get_component
 from fate_nb.flow import jobs
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.contexts import build_context
@@ -99,33 +99,15 @@ def _run(
     return 0
 
 
-def _await_task(parser: argparse.ArgumentParser) -> argparse.Namespace | None:
-    """As a standby worker: wait for one task on stdin, then log to that task's file."""
-    line = sys.stdin.readline()
-    if not line.strip():
-        return None
-    spec = json.loads(line)
-    with open(spec.pop("log_path"), "ab") as task_log:
-        os.dup2(task_log.fileno(), 1)
-        os.dup2(task_log.fileno(), 2)
-    return parser.parse_args([f"--{key.replace('_', '-')}={value}" for key, value in spec.items()])
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run one task, named on the command line or, with --standby, sent later on stdin."""
+    """Run one task named on the command line (the fork server runs tasks without this)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--standby", action="store_true", help="preload, then read a task")
     parser.add_argument("--job-id")
     parser.add_argument("--task-id")
     parser.add_argument("--role")
     parser.add_argument("--party-id")
     options = parser.parse_args(argv)
 
-    if options.standby:
-        registry()
-        options = _await_task(parser)
-        if options is None:
-            return 0
     if None in (options.job_id, options.task_id, options.role, options.party_id):
         parser.error("--job-id, --task-id, --role and --party-id are required")
 

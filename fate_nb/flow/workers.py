@@ -14,7 +14,8 @@ from fate_nb.flow.config import HOME_ENV, FlowConfig
 
 log = logging.getLogger(__name__)
 
-WORKER_MODULE = "fate_nb.flow.worker"
+# Workers are forks of the fork server, or started by hand with the worker module.
+WORKER_MODULES = ("fate_nb.flow.forkserver", "fate_nb.flow.worker")
 
 
 def is_our_worker(pid: int, config: FlowConfig) -> bool:
@@ -25,7 +26,7 @@ def is_our_worker(pid: int, config: FlowConfig) -> bool:
         home = process.environ().get(HOME_ENV)
     except (psutil.Error, OSError):
         return False
-    return WORKER_MODULE in command and home == str(config.home)
+    return any(module in command for module in WORKER_MODULES) and home == str(config.home)
 
 
 def kill_leftover_workers(config: FlowConfig, pids: Iterable[int]) -> list[int]:

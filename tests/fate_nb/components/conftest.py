@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from csv_files import DATA_DIR
 from sqlalchemy.engine import Engine
 
 from fate_nb.components import TaskContext, get_component
@@ -25,7 +26,6 @@ from fate_nb.flow.store import (
     session,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[4] / "shared" / "data"
 JOB_ID = "20260101000000000001"
 GUEST = ("guest", "9999")
 
@@ -101,6 +101,10 @@ class Flow:
             drop=True,
         )
 
+    def upload_breast(self, party: str, partition: int = 1) -> DataTable:
+        """FATE's breast_hetero_<party>.csv as table ``breast_hetero_<party>``."""
+        return self.upload(DATA_DIR / f"breast_hetero_{party}.csv", partition=partition)
+
     def context(
         self,
         module: str,
@@ -160,13 +164,13 @@ def flow(tmp_path: Path) -> Iterator[Flow]:
 @pytest.fixture
 def guest_table(flow: Flow) -> DataTable:
     """breast_hetero_guest.csv (id, y, x0..x9) as an uploaded table."""
-    return flow.upload(DATA_DIR / "breast_hetero_guest.csv")
+    return flow.upload_breast("guest")
 
 
 @pytest.fixture
 def host_table(flow: Flow) -> DataTable:
     """breast_hetero_host.csv (id, x0..x19) as an uploaded table."""
-    return flow.upload(DATA_DIR / "breast_hetero_host.csv")
+    return flow.upload_breast("host")
 
 
 @pytest.fixture

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Flow
 
 from fate_nb.components import get_component, module_roles
 from fate_nb.components.dataio import DataIOParam, DataTransformParam
 from fate_nb.flow.errors import DataError, ParameterError
 from fate_nb.flow.store import DataTable
+
+if TYPE_CHECKING:
+    from conftest import Flow, Ran
 
 GUEST_FEATURES = [f"x{i}" for i in range(10)]
 HOST_FEATURES = [f"x{i}" for i in range(20)]
@@ -26,7 +28,7 @@ def gaps(flow: Flow) -> DataTable:
     return flow.upload(GAPS, "gaps")
 
 
-def run_gaps(flow: Flow, gaps: DataTable, **conf: Any) -> tuple[pd.DataFrame, Any]:
+def run_gaps(flow: Flow, gaps: DataTable, **conf: Any) -> tuple[pd.DataFrame, Ran]:
     ran = flow.run("DataIO", {"with_label": True, **conf}, data=gaps)
     frame, _ = ran.output()
     return frame.set_index("id"), ran
@@ -208,9 +210,11 @@ def test_non_numeric_value_without_missing_fill_names_column_and_value(
 ) -> None:
     with pytest.raises(DataError) as error:
         run_gaps(flow, gaps)
-    assert error.value.message == (
-        f"{error.value.message.split(':')[0]}: column 'c' holds '?' at id 'r4', which is not a "
-        "number; list such values in missing_impute and set missing_fill true, or fix the data"
+    where, _, message = error.value.message.partition(": ")
+    assert where.startswith("dataio_")
+    assert message == (
+        "column 'c' holds '?' at id 'r4', which is not a number; list such values in "
+        "missing_impute and set missing_fill true, or fix the data"
     )
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import DATA_DIR, Flow
 
 from fate_nb.components import get_component, module_roles
 from fate_nb.components.reader import ReaderParam
 from fate_nb.flow import storage, tables
 from fate_nb.flow.errors import NotFound, ParameterError
+from fate_nb.flow.store import DataTable
+
+if TYPE_CHECKING:
+    from conftest import Flow
 
 GUEST_TABLE = {"name": "breast_hetero_guest", "namespace": "experiment"}
 
@@ -48,7 +51,7 @@ def test_from_conf_refuses_a_table_without_name_or_namespace(
 
 @pytest.mark.parametrize("partition", [1, 4])
 def test_reader_copies_the_table(flow: Flow, partition: int) -> None:
-    source = flow.upload(DATA_DIR / "breast_hetero_guest.csv", partition=partition)
+    source = flow.upload_breast("guest", partition=partition)
 
     ran = flow.run("Reader", {"table": GUEST_TABLE})
 
@@ -60,6 +63,7 @@ def test_reader_copies_the_table(flow: Flow, partition: int) -> None:
     after = storage.read_table(tables.table_dir(flow.config, copy))
     assert after.schema == before.schema
     assert after.sort_by("id").equals(before.sort_by("id"))
+
     frame, schema = ran.output()
     assert schema == {"sid": "id", "header": ["y", *(f"x{i}" for i in range(10))]}
     assert frame["id"].iloc[0] == "0"
@@ -67,7 +71,7 @@ def test_reader_copies_the_table(flow: Flow, partition: int) -> None:
 
 
 def test_rows_keep_their_partitions(flow: Flow) -> None:
-    source = flow.upload(DATA_DIR / "breast_hetero_host.csv", partition=3)
+    source = flow.upload_breast("host", partition=3)
     ran = flow.run("Reader", {"table": {"name": "breast_hetero_host", "namespace": "experiment"}})
 
     for index in range(3):
@@ -79,7 +83,7 @@ def test_rows_keep_their_partitions(flow: Flow) -> None:
         assert after.equals(before)
 
 
-def test_reader_metric_and_summary(flow: Flow, guest_table: Any) -> None:
+def test_reader_metric_and_summary(flow: Flow, guest_table: DataTable) -> None:
     ran = flow.run("Reader", {"table": GUEST_TABLE})
 
     meta = ran.metrics()["reader_namespace"]["reader_name"]["meta"]

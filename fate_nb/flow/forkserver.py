@@ -1,0 +1,142 @@
+"""The process that starts task workers: ``python -m fate_nb.flow.forkserver``.
+
+It imports every component once, then forks one child per task named on its stdin, so that a
+task starts in milliseconds instead of paying for the imports again. Each child leads a process
+group of its own and writes to its task's log. The fork server reports on stdout, one JSON
+object per line: ``{"event": "started", "key", "pid"}`` and ``{"event": "exited", "pid",
+"returncode"}`` (negative for a signal, as subprocess reports it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import selectors
+import signal
+import sys
+from typing import Any
+
+from fate_nb.components import registry
+from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.worker import EXIT_FAILED, run_task
+
+READ_SIZE = 65536
+
+
+class ForkServer:
+    """Reads task specs, forks a worker for each, and reports starts and exits."""
+
+    def __init__(self) -> None:
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector = selectors.DefaultSelector()
+        self._pending = b""
+
+    def serve(self) -> None:
+        """Run until stdin closes: the server stopped, or is gone."""
+        signal.set_wakeup_fd(self._wake_w)
+        # A handler, not SIG_DFL, so that the wake-up pipe hears of every child that ends.
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self._selector.register(0, selectors.EVENT_READ)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        while True:
+            for key, _ in self._selector.select():
+                if key.fd == self._wake_r:
+                    self._drain_wake_pipe()
+                    self._reap()
+                elif not self._read_specs():
+                    return
+
+    def _read_specs(self) -> bool:
+        data = os.read(0, READ_SIZE)
+        if not data:
+            return False
+        self._pending += data
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                self._fork(json.loads(line))
+        return True
+
+    def _drain_wake_pipe(self) -> None:
+        try:
+            while os.read(self._wake_r, READ_SIZE):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            _report(
+                {"event": "exited", "pid": pid, "returncode": os.waitstatus_to_exitcode(status)}
+            )
+
+    def _fork(self, spec: dict[str, Any]) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = EXIT_FAILED
+            try:
+                code = self._child(spec)
+            finally:
+                os._exit(code)
+        _report({"event": "started", "key": spec["key"], "pid": pid})
+
+    def _child(self, spec: dict[str, Any]) -> int:
+        """In the forked child: a group of its own, the task's log as output, then the task."""
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        log_fd = os.open(spec["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+
+        # A stop request unwinds the task, so that half-written tables are removed.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_FAILED))
+        logging.basicConfig(
+            level=logging.INFO,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            force=True,
+        )
+        try:
+            return run_task(
+                FlowConfig.from_env(),
+                spec["job_id"],
+                spec["task_id"],
+                spec["role"],
+                spec["party_id"],
+            )
+        finally:
+            logging.shutdown()
+            sys.stderr.flush()
+
+
+def _report(event: dict[str, Any]) -> None:
+    os.write(1, json.dumps(event).encode() + b"\n")
+
+
+def main() -> int:
+    """Import every component, then serve task specs until stdin closes."""
+    registry()
+    ForkServer().serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

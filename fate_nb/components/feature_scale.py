@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,20 +35,6 @@ class FeatureScaleParam(Params):
     feat_lower: float | list[float] | None = None
     with_mean: bool = True
     with_std: bool = True
-
-    @classmethod
-    def from_conf(
-        cls, values: Mapping[str, Any], where: str
-    ) -> tuple[FeatureScaleParam, list[str]]:
-        """Like ``Params.from_conf``; a list of scale_col_indexes passes the number check too."""
-        indexes = values.get("scale_col_indexes")
-        if not isinstance(indexes, list):
-            return super().from_conf(values, where)
-        rest = {key: value for key, value in values.items() if key != "scale_col_indexes"}
-        params, unknown = super().from_conf(rest, where)
-        params.scale_col_indexes = list(indexes)
-        params.check(where)
-        return params, unknown
 
     def check(self, where: str) -> None:
         """Refuse unknown methods and modes, malformed column choices and bounds."""

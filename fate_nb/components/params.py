@@ -69,6 +69,12 @@ def _coerce(value: Any, default: Any, hint: Any, where: str) -> Any:
         if default is None or type(None) in typing.get_args(hint):
             return None
         raise ParameterError(f"{where} must not be null")
+    # A field typed ``int | list[int]`` (FATE's "-1 or a list of indexes") takes either form.
+    containers = {typing.get_origin(arg) or arg for arg in typing.get_args(hint)}
+    if isinstance(value, list) and list in containers:
+        return copy.deepcopy(value)
+    if isinstance(value, Mapping) and dict in containers and not isinstance(default, dict):
+        return copy.deepcopy(dict(value))
     if isinstance(default, bool) or hint is bool:
         if isinstance(value, bool):
             return value

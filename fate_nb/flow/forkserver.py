@@ -9,6 +9,8 @@ object per line: ``{"event": "started", "key", "pid"}`` and ``{"event": "exited"
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -17,8 +19,16 @@ import signal
 import sys
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.engine import Engine
+
 from fate_nb.components import registry
+from fate_nb.flow import jobs, tables, tracking
 from fate_nb.flow.config import FlowConfig
+from fate_nb.flow.errors import FlowError
+from fate_nb.flow.store import Job, create_store_engine, session
 from fate_nb.flow.worker import EXIT_FAILED, run_task
 
 READ_SIZE = 65536
@@ -27,7 +37,9 @@ READ_SIZE = 65536
 class ForkServer:
     """Reads task specs, forks a worker for each, and reports starts and exits."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: FlowConfig, engine: Engine) -> None:
+        self._config = config
+        self._engine = engine
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -114,17 +126,46 @@ class ForkServer:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             force=True,
         )
+        # The engine's pool is empty (see warm_up); this also forgets the parent's pool state.
+        self._engine.dispose(close=False)
         try:
             return run_task(
-                FlowConfig.from_env(),
+                self._config,
                 spec["job_id"],
                 spec["task_id"],
                 spec["role"],
                 spec["party_id"],
+                engine=self._engine,
             )
         finally:
             logging.shutdown()
             sys.stderr.flush()
+
+
+def warm_up(config: FlowConfig) -> Engine:
+    """Do once, before any fork, what every task would otherwise do first.
+
+    That is the imports pyarrow and SQLAlchemy make on first use, and the compiling of the
+    store's read statements (cached per engine, so the children inherit them). Only reads,
+    with ids that match nothing. The engine is returned with no open connection.
+    """
+    frame = pd.DataFrame({"id": ["0"], "x0": [0.0]})
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+    pq.read_table(io.BytesIO(buffer.getvalue())).to_pandas()
+
+    engine = create_store_engine(config.db_url)
+    with contextlib.suppress(FlowError):
+        jobs.get_task(engine, "", "", "", "")
+    with contextlib.suppress(FlowError):
+        jobs.get_job(engine, "")
+    with session(engine) as db:
+        db.get(Job, ("", "", ""))
+    tables.get_table(engine, "", "")
+    tracking.output_tables(engine, "", "", "", "")
+    tracking.component_models(engine, "", "", "", "")
+    engine.dispose()
+    return engine
 
 
 def _report(event: dict[str, Any]) -> None:
@@ -134,7 +175,8 @@ def _report(event: dict[str, Any]) -> None:
 def main() -> int:
     """Import every component, then serve task specs until stdin closes."""
     registry()
-    ForkServer().serve()
+    config = FlowConfig.from_env()
+    ForkServer(config, warm_up(config)).serve()
     return 0
 
 

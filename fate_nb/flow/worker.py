@@ -51,9 +51,20 @@ def _progress_reporter(engine: Engine, task: Task) -> Callable[[float], None]:
     return report
 
 
-def run_task(config: FlowConfig, job_id: str, task_id: str, role: str, party_id: str) -> int:
-    """Run the task and record its end; return the process exit code."""
-    engine = create_store_engine(config.db_url)
+def run_task(
+    config: FlowConfig,
+    job_id: str,
+    task_id: str,
+    role: str,
+    party_id: str,
+    engine: Engine | None = None,
+) -> int:
+    """Run the task and record its end; return the process exit code.
+
+    ``engine`` is one the fork server made and used before forking (its compiled statements
+    are cached); it must hold no open connection, since the child must open its own.
+    """
+    engine = engine or create_store_engine(config.db_url)
     try:
         return _run(config, engine, job_id, task_id, role, party_id)
     finally:

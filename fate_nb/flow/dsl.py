@@ -8,12 +8,12 @@ party, the input tables of v1 ``args.*`` inputs and the ``/v1/pipeline/dag/depen
 from __future__ import annotations
 
 import copy
-import heapq
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fate_nb.flow import dag
 from fate_nb.flow.errors import ParameterError
 
 _NAME = re.compile(r"^([^.\s]+)_(0|[1-9][0-9]*)$")
@@ -118,7 +118,7 @@ class JobPlan:
             if c.edges()
         }
         return {
-            "component_list": self._stack_order(),
+            "component_list": dag.stack_order({c.name: c.upstream for c in self.components}),
             "dependencies": dependencies,
             "component_module": {c.name: c.module for c in self.components},
             "component_need_run": {c.name: self._need_run(c, role, index) for c in self.components},
@@ -130,25 +130,6 @@ class JobPlan:
         if role not in component.roles:
             return False
         return self.parameters(component.name, role, index).get("need_run") is not False
-
-    def _stack_order(self) -> list[str]:
-        """A topological order taken with a LIFO stack, the way FATE lists components."""
-        downstream: dict[str, list[str]] = {c.name: [] for c in self.components}
-        missing = {c.name: len(c.upstream) for c in self.components}
-        for component in self.components:
-            for up in component.upstream:
-                downstream[up].append(component.name)
-        position = {c.name: c.position for c in self.components}
-        stack = sorted((n for n in missing if missing[n] == 0), key=position.__getitem__)
-        order: list[str] = []
-        while stack:
-            name = stack.pop()
-            order.append(name)
-            for down in sorted(downstream[name], key=position.__getitem__):
-                missing[down] -= 1
-                if missing[down] == 0:
-                    stack.append(down)
-        return order
 
     def _names(self) -> list[str]:
         return [c.name for c in self.components]
@@ -179,7 +160,8 @@ def parse_job(
         for position, (name, spec) in enumerate(raw.items())
     ]
     _check_edges(plans)
-    ordered = _stable_order(plans)
+    by_name = {plan.name: plan for plan in plans}
+    ordered = [by_name[name] for name in dag.run_order({p.name: p.upstream for p in plans})]
     if version == 1:
         _check_role_parameters(conf)
     return JobPlan(
@@ -391,40 +373,6 @@ def _check_edges(plans: list[ComponentPlan]) -> None:
                     f"{plan.name} reads {ref!r}, but {up_name} declares {kind} outputs "
                     f"{declared}; use one of them"
                 )
-
-
-def _stable_order(plans: list[ComponentPlan]) -> list[ComponentPlan]:
-    """Kahn's order, taking the earliest component in the DSL among those ready."""
-    position = {plan.name: i for i, plan in enumerate(plans)}
-    missing = {plan.name: len(plan.upstream) for plan in plans}
-    ready = [position[name] for name, count in missing.items() if count == 0]
-    heapq.heapify(ready)
-    ordered: list[ComponentPlan] = []
-    while ready:
-        plan = plans[heapq.heappop(ready)]
-        ordered.append(plan)
-        for down in plans:
-            if plan.name in down.upstream:
-                missing[down.name] -= 1
-                if missing[down.name] == 0:
-                    heapq.heappush(ready, position[down.name])
-    if len(ordered) < len(plans):
-        raise ParameterError(_loop_message(plans, {p.name for p in ordered}))
-    return ordered
-
-
-def _loop_message(plans: list[ComponentPlan], done: set[str]) -> str:
-    """Walk upstream among unfinished components until one repeats; that walk holds a loop."""
-    by_name = {plan.name: plan for plan in plans}
-    walk = [next(plan.name for plan in plans if plan.name not in done)]
-    while True:
-        step = next(up for up in by_name[walk[-1]].upstream if up not in done)
-        if step in walk:
-            loop = walk[walk.index(step) :] + [step]
-            break
-        walk.append(step)
-    path = " -> ".join(reversed(loop))
-    return f"component dependencies form a loop ({path}); remove one of these inputs"
 
 
 def _check_role_parameters(conf: Mapping[str, Any]) -> None:

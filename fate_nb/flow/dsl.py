@@ -78,7 +78,8 @@ class JobPlan:
         if self.dsl_version == 1:
             return copy.deepcopy(self.job_parameters)
         overrides = _section(self.conf["job_parameters"], "role", role)
-        return _merge(self.job_parameters, overrides.get("all"), overrides.get(str(party_index)))
+        own = [overrides[key] for key in _party_keys(overrides, party_index)]
+        return _merge(self.job_parameters, overrides.get("all"), *own)
 
     def parameters(self, component_name: str, role: str, party_index: int) -> dict[str, Any]:
         """The conf's parameters of one component for one party, merged in FATE's order."""
@@ -91,8 +92,10 @@ class JobPlan:
         common = _section(self.conf, "component_parameters", "common", component_name)
         per_role = _section(self.conf, "component_parameters", "role", role)
         every = _section(per_role, "all", component_name)
-        own = _section(per_role, str(party_index), component_name)
-        return _merge(common, every, own)
+        own = [
+            _section(per_role, key, component_name) for key in _party_keys(per_role, party_index)
+        ]
+        return _merge(common, every, *own)
 
     def input_tables(
         self, component_name: str, role: str, party_index: int
@@ -210,6 +213,11 @@ def _merge(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
             else:
                 merged[key] = copy.deepcopy(value)
     return merged
+
+
+def _party_keys(per_role: Mapping[str, Any], index: int) -> list[str]:
+    """The v2 keys naming party ``index``: ``"1"``, or a group such as ``"0|1"``."""
+    return [key for key in per_role if key != "all" and str(index) in key.split("|")]
 
 
 def _pick(values: Mapping[str, Any], index: int) -> dict[str, Any]:
@@ -397,9 +405,13 @@ def _warnings(
     conf: Mapping[str, Any], version: int, names: set[str], roles: dict[str, list[int]]
 ) -> list[str]:
     paths: list[str] = []
+    unknown_roles: list[str] = []
     if version == 1:
         paths += [f"algorithm_parameters.{k}" for k in _section(conf, "algorithm_parameters")]
         for role, sections in _section(conf, "role_parameters").items():
+            if role not in roles:
+                unknown_roles.append(f"role_parameters.{role}")
+                continue
             paths += [f"role_parameters.{role}.{k}" for k in sections if k != "args"]
     else:
         paths += [
@@ -407,11 +419,32 @@ def _warnings(
             for k in _section(conf, "component_parameters", "common")
         ]
         for role, parties in _section(conf, "component_parameters", "role").items():
-            for party, sections in _mapping(parties, f"component_parameters.role.{role}").items():
-                keys = _mapping(sections, f"component_parameters.role.{role}.{party}")
-                paths += [f"component_parameters.role.{role}.{party}.{k}" for k in keys]
+            where = f"component_parameters.role.{role}"
+            if role not in roles:
+                unknown_roles.append(where)
+                continue
+            for party, sections in _mapping(parties, where).items():
+                _check_party_key(party, len(roles[role]), f"{where}.{party}")
+                keys = _mapping(sections, f"{where}.{party}")
+                paths += [f"{where}.{party}.{k}" for k in keys]
     return [
+        f"{path} names a role the job does not have, so it is ignored; the roles are "
+        f"{sorted(roles)}"
+        for path in unknown_roles
+    ] + [
         f"{path} names no component of the DSL, so it is ignored; rename or remove it"
         for path in paths
         if path.rsplit(".", 1)[1] not in names
     ]
+
+
+def _check_party_key(party: str, count: int, where: str) -> None:
+    """A v2 per-party key: "all", or a party index of the role given as a string."""
+    if party == "all":
+        return
+    for key in party.split("|"):
+        if not (key.isascii() and key.isdigit() and int(key) < count):
+            raise ParameterError(
+                f"{where}: {key!r} is not a party index of this role, which has {count} "
+                f"part{'y' if count == 1 else 'ies'}; use 0 to {count - 1}, or 'all'"
+            )

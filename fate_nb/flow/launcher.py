@@ -141,8 +141,9 @@ class WorkerLauncher:
 
 async def stop_worker(worker: Worker, grace_s: float) -> None:
     """Ask a worker's process group to stop; kill it after ``grace_s`` seconds."""
-    if worker.exited.done():
+    if worker.exited.done() and worker.exited.exception() is None:
         return
+    # Without a fork server (LauncherGone) nobody reports the exit: signal the group anyway.
     _signal_group(worker.pid, signal.SIGTERM)
     with contextlib.suppress(asyncio.TimeoutError, LauncherGone):
         await asyncio.wait_for(asyncio.shield(worker.exited), grace_s)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from fate_nb.flow import jobs, plans
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.dsl import ComponentPlan
-from fate_nb.flow.launcher import LauncherGone, WorkerLauncher, stop_worker
+from fate_nb.flow.launcher import LauncherGone, Worker, WorkerLauncher, stop_worker
 from fate_nb.flow.store import Task
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,11 @@ class JobScheduler:
                 return
             await asyncio.to_thread(jobs.update_job, self.engine, job_id, status=jobs.RUNNING)
             log.info("job %s started", job_id)
-            plan = plans.load_plan(job)
-            timeout = plans.job_timeout(plan.job_parameters)
 
+            timeout = 0.0
             try:
+                plan = plans.load_plan(job)
+                timeout = plans.job_timeout(plan.job_parameters)
                 status, error = await asyncio.wait_for(self._run_dag(job_id, plan), timeout)
             except asyncio.TimeoutError:
                 status, error = (
@@ -109,7 +110,11 @@ class JobScheduler:
                 log.exception("job %s could not be run", job_id)
                 status, error = jobs.FAILED, "the scheduler failed; the server log has the details"
 
-            await asyncio.to_thread(self._end_job, job_id, status, error)
+            try:
+                await asyncio.to_thread(self._end_job, job_id, status, error)
+            except Exception:
+                # The store failed; the next start fails the job, which stays running till then.
+                log.exception("job %s ended %s but could not be recorded", job_id, status)
 
     def _end_job(self, job_id: str, status: str, error: str | None) -> None:
         fields: dict[str, object] = {"status": status, "error": error}
@@ -187,14 +192,18 @@ class JobScheduler:
             "role": task.role,
             "party_id": task.party_id,
         }
+        worker: Worker | None = None
         try:
             worker = await self.launcher.launch(spec, log_dir / "std.log")
-            try:
-                returncode: int | None = await asyncio.shield(worker.exited)
-            except asyncio.CancelledError:
+            returncode: int | None = await asyncio.shield(worker.exited)
+        except asyncio.CancelledError:
+            if worker is not None:
                 await stop_worker(worker, STOP_GRACE_S)
-                raise
+            raise
         except LauncherGone:
+            # Nobody can await the worker any more; end it, so that it cannot outlive its task.
+            if worker is not None:
+                await stop_worker(worker, 0)
             returncode = None
 
         ended = await asyncio.to_thread(

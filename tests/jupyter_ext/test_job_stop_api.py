@@ -176,3 +176,30 @@ async def test_a_killed_worker_fails_its_job_and_the_server_answers(
     )
     later = await flow_api.post("job/submit", single_party_v1_job(BIG_TABLE))
     assert (await flow_api.wait_job(later["jobId"]))["f_status"] == "success"
+
+
+async def test_a_dead_fork_server_fails_its_tasks_and_is_started_again(
+    flow_api: FlowApi, jp_root_dir: Path
+) -> None:
+    await _upload_big(flow_api, jp_root_dir)
+    job_id = (await flow_api.post("job/submit", single_party_v1_job(BIG_TABLE)))["jobId"]
+    (pid,) = await _running_pids(flow_api, job_id)
+    fork_server = psutil.Process(pid).parent()
+    assert fork_server is not None
+    assert "fate_nb.flow.forkserver" in fork_server.cmdline()
+
+    fork_server.kill()
+    row = await flow_api.wait_job(job_id)
+
+    assert row["f_status"] == "failed"
+    task = (await _tasks(flow_api, job_id))["dataio_0"]
+    assert task["f_error"] == (
+        "the worker fork server ended unexpectedly; the server log has the details"
+    )
+    for _ in range(100):
+        if _gone(pid):
+            break
+        await asyncio.sleep(0.05)
+    assert _gone(pid)
+    later = await flow_api.post("job/submit", single_party_v1_job(BIG_TABLE))
+    assert (await flow_api.wait_job(later["jobId"]))["f_status"] == "success"

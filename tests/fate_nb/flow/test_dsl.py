@@ -495,3 +495,49 @@ def test_need_deploy_must_be_a_bool() -> None:
     fails(dsl, V1_CONF, "evaluation_0.need_deploy")
     dsl["components"]["evaluation_0"]["need_deploy"] = False
     assert not parse_job(dsl, V1_CONF, MODULES).component("evaluation_0").need_deploy
+
+
+def test_v2_group_keys_apply_to_each_party_they_name() -> None:
+    conf = copy.deepcopy(V2_CONF)
+    conf["role"]["host"] = [10000, 10001, 10002]
+    conf["component_parameters"]["role"]["host"] = {
+        "0|2": {"data_transform_0": {"label_name": "grouped"}},
+        "2": {"data_transform_0": {"with_label": True}},
+    }
+    plan = parse_job(V2_DSL, conf, MODULES)
+
+    assert plan.parameters("data_transform_0", "host", 0) == {"label_name": "grouped"}
+    assert plan.parameters("data_transform_0", "host", 1) == {}
+    assert plan.parameters("data_transform_0", "host", 2) == {
+        "label_name": "grouped",
+        "with_label": True,
+    }
+
+
+@pytest.mark.parametrize("party", ["5", "1", "x", "0|3"])
+def test_v2_party_keys_out_of_range_are_refused(party: str) -> None:
+    conf = copy.deepcopy(V2_CONF)
+    conf["component_parameters"]["role"]["guest"][party] = {"reader_0": {"table": {}}}
+
+    fails(
+        V2_DSL,
+        conf,
+        f"component_parameters.role.guest.{party}:",
+        "which has 1 party; use 0 to 0, or 'all'",
+    )
+
+
+def test_conf_sections_of_roles_the_job_lacks_are_reported() -> None:
+    conf = copy.deepcopy(V2_CONF)
+    conf["component_parameters"]["role"]["local"] = {"0": {"reader_0": {}}}
+    v1_conf = copy.deepcopy(V1_CONF)
+    v1_conf["role_parameters"]["arbitre"] = {"dataio_0": {"with_label": [False]}}
+
+    assert parse_job(V2_DSL, conf, MODULES).warnings == [
+        "component_parameters.role.local names a role the job does not have, so it is ignored; "
+        "the roles are ['arbiter', 'guest', 'host']"
+    ]
+    assert parse_job(V1_DSL, v1_conf, MODULES).warnings[0] == (
+        "role_parameters.arbitre names a role the job does not have, so it is ignored; "
+        "the roles are ['arbiter', 'guest', 'host']"
+    )

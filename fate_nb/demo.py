@@ -1,4 +1,4 @@
-"""``make demo``: start a Jupyter server with fate-nb, upload FATE's breast data, show the tables.
+"""``make demo``: a Jupyter server with fate-nb, FATE's breast data uploaded, a job run on it.
 
 Run with ``python -m fate_nb.demo``. The server gets a fresh root and home folder under a
 temporary directory, and is stopped at the end.
@@ -71,6 +71,61 @@ def upload_multipart(client: httpx.Client, file: Path, table_name: str) -> str:
         return str(checked(client.post(f"v1/data/upload?{query}", files=files))["jobId"])
 
 
+def scale_job() -> dict[str, Any]:
+    """DSL v1: DataIO then FeatureScale, on the guest's and the host's breast tables."""
+
+    def table(name: str) -> dict[str, list[dict[str, str]]]:
+        return {"train_data": [{"name": name, "namespace": NAMESPACE}]}
+
+    components = {
+        "dataio_0": {
+            "module": "DataIO",
+            "input": {"data": {"data": ["args.train_data"]}},
+            "output": {"data": ["train"], "model": ["dataio"]},
+        },
+        "feature_scale_0": {
+            "module": "FeatureScale",
+            "input": {"data": {"data": ["dataio_0.train"]}},
+            "output": {"data": ["train"], "model": ["feature_scale"]},
+        },
+    }
+    conf = {
+        "initiator": {"role": "guest", "party_id": 9999},
+        "job_parameters": {"work_mode": 0},
+        "role": {"guest": [9999], "host": [10000]},
+        "role_parameters": {
+            "guest": {
+                "args": {"data": table("breast_hetero_guest")},
+                "dataio_0": {"with_label": [True], "label_name": ["y"]},
+            },
+            "host": {
+                "args": {"data": table("breast_hetero_host")},
+                "dataio_0": {"with_label": [False]},
+            },
+        },
+        "algorithm_parameters": {"feature_scale_0": {"method": "standard_scale"}},
+    }
+    return {"job_dsl": {"components": components}, "job_runtime_conf": conf}
+
+
+def run_job(client: httpx.Client) -> None:
+    """Submit the scale job, wait for it, and print its tasks and DAG."""
+    reply = checked(client.post("v1/job/submit", json=scale_job()))
+    job_id = reply["jobId"]
+    print(f"job {job_id} submitted, model {reply['data']['model_info']['model_id']}")
+    print(f"job {job_id}: {wait_job(client, job_id)}")
+    tasks = checked(client.post("v1/job/task/query", json={"job_id": job_id}))["data"]
+    for task in tasks:
+        elapsed = task["f_elapsed"]
+        print(
+            f"  {task['f_component_name']:<16} {task['f_role']:<6} {task['f_party_id']:<6} "
+            f"{task['f_status']:<8} {elapsed} ms"
+        )
+    query = {"job_id": job_id, "role": "guest", "party_id": 9999}
+    dag = checked(client.post("v1/pipeline/dag/dependency", json=query))["data"]
+    print("  DAG: " + " -> ".join(dag["component_list"]))
+
+
 def run(workdir: Path) -> None:
     """Start the server, upload both breast tables, print what the API says about them."""
     root, home = workdir / "root", workdir / "home"
@@ -91,6 +146,7 @@ def run(workdir: Path) -> None:
             query = {"namespace": NAMESPACE, "table_name": table_name}
             info = checked(client.post("v1/table/table_info", json=query))["data"]
             print(json.dumps(info, indent=2))
+        run_job(client)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -16,6 +17,8 @@ from fate_nb.flow import storage, tables, tracking
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import DataError, ParameterError
 from fate_nb.flow.store import ComponentModel, DataTable, Task
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,10 +80,14 @@ class TaskContext:
 
     def save_data(
         self, frame: pd.DataFrame | pa.Table, schema: Mapping[str, Any], partition: int = 1
-    ) -> DataTable:
-        """Store the task's data output; the first column is the id and is kept as text."""
+    ) -> DataTable | None:
+        """Store the task's data output (the first column is the id, kept as text).
+
+        A component whose DSL entry declares no data output keeps none, as in FATE.
+        """
         if self.data_output is None:
-            raise ParameterError(f"{self.task.component_name} declares no data output in the DSL")
+            log.info("%s declares no data output; its data is not kept", self.task.component_name)
+            return None
         table = (
             frame
             if isinstance(frame, pa.Table)
@@ -122,6 +129,8 @@ class Component:
     need_deploy: ClassVar[bool] = True
     # Modules the user may name in a DSL; Upload and Download run only as local jobs.
     in_dsl: ClassVar[bool] = True
+    # Whether the DSL must give the component a data input (Reader reads a stored table).
+    needs_data_input: ClassVar[bool] = True
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:
         """Do the task's work; return its summary (a JSON object)."""

@@ -36,6 +36,7 @@ class Download(Component):
 
     module = "Download"
     roles = frozenset({"local"})
+    needs_data_input = False
     param_class = DownloadParam
     in_dsl = False
 

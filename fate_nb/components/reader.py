@@ -43,6 +43,7 @@ class Reader(Component):
 
     module = "Reader"
     roles = frozenset({"guest", "host"})
+    needs_data_input = False
     param_class = ReaderParam
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:
@@ -82,7 +83,9 @@ class Reader(Component):
         log.info("read %s.%s: %d rows", namespace, name, data.num_rows)
         return {
             **{key: value for key, value in info.items() if key != "table_info"},
-            "output_table": {"name": stored.table_name, "namespace": stored.namespace},
+            "output_table": (
+                {"name": stored.table_name, "namespace": stored.namespace} if stored else None
+            ),
         }
 
 

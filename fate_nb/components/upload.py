@@ -34,6 +34,7 @@ class Upload(Component):
 
     module = "Upload"
     roles = frozenset({"local"})
+    needs_data_input = False
     param_class = UploadParam
     in_dsl = False
 

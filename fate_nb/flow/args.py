@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,3 +71,41 @@ def flag(args: Mapping[str, Any], name: str, default: bool) -> bool:
     if word in _FALSE:
         return False
     raise ParameterError(f"{name} must be 0 or 1 (or true/false), got {value!r}")
+
+
+MAX_JSON_DEPTH = 64
+
+
+def json_object(text: str | bytes, what: str) -> dict[str, Any]:
+    """A JSON object from a request: strict JSON (no NaN), nested at most ``MAX_JSON_DEPTH``."""
+
+    too_deep = f"{what} is nested too deeply; at most {MAX_JSON_DEPTH} levels"
+
+    def refuse_constant(name: str) -> None:
+        raise ParameterError(f"{what} is not valid JSON: {name} is not a JSON number")
+
+    try:
+        parsed = json.loads(text, parse_constant=refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ParameterError(f"{what} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ParameterError(too_deep) from None
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        raise ParameterError(too_deep)
+    if not isinstance(parsed, dict):
+        raise ParameterError(f"{what} must be a JSON object, not a {type(parsed).__name__}")
+    return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value``, found without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, level)
+            pending.extend((item, level + 1) for item in node)
+    return deepest

@@ -16,7 +16,11 @@ from typing import Any
 from fate_nb.flow import dag
 from fate_nb.flow.errors import ParameterError
 
-_NAME = re.compile(r"^([^.\s]+)_(0|[1-9][0-9]*)$")
+# Names become folder names (task logs) and parts of ids: letters, digits, "_" and "-" only.
+_NAME = re.compile(r"([A-Za-z0-9][A-Za-z0-9_-]*)_(0|[1-9][0-9]*)")
+MAX_NAME_LENGTH = 100
+ROLES = ("guest", "host", "arbiter", "local")
+MAX_PARTY_ID = 2**63 - 1
 _ARGS = "args."
 
 
@@ -153,7 +157,7 @@ def parse_job(
 ) -> JobPlan:
     """Check a DSL and runtime conf together and return the job's plan."""
     conf = _mapping(conf, "job_runtime_conf")
-    version = 2 if str(conf.get("dsl_version", 1)).strip() == "2" else 1
+    version = _dsl_version(conf)
     raw = _raw_components(dsl)
     initiator_role, initiator_party_id, roles = _parties(conf)
     job_parameters = _job_parameters(conf, version)
@@ -165,8 +169,7 @@ def parse_job(
     _check_edges(plans)
     by_name = {plan.name: plan for plan in plans}
     ordered = [by_name[name] for name in dag.run_order({p.name: p.upstream for p in plans})]
-    if version == 1:
-        _check_role_parameters(conf)
+    _check_sections(conf, version)
     return JobPlan(
         dsl_version=version,
         initiator_role=initiator_role,
@@ -177,6 +180,13 @@ def parse_job(
         warnings=_warnings(conf, version, set(raw), roles),
         conf=copy.deepcopy(dict(conf)),
     )
+
+
+def _dsl_version(conf: Mapping[str, Any]) -> int:
+    value = conf.get("dsl_version", 1)
+    if isinstance(value, bool) or str(value).strip() not in ("1", "2"):
+        raise ParameterError(f"dsl_version is {value!r}; use 1 or 2")
+    return int(str(value).strip())
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any]:
@@ -246,11 +256,16 @@ def _table(tables: Any, role: str, index: int, key: str) -> dict[str, str]:
 
 
 def _party_id(value: Any, path: str) -> int:
+    party_id = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    raise ParameterError(f"{path} must be an integer party id, got {value!r}")
+        party_id = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        party_id = int(value)
+    if party_id is None or not 0 <= party_id <= MAX_PARTY_ID:
+        raise ParameterError(
+            f"{path} must be an integer party id from 0 to {MAX_PARTY_ID}, got {value!r}"
+        )
+    return party_id
 
 
 def _raw_components(dsl: Any) -> Mapping[str, Any]:
@@ -270,6 +285,8 @@ def _parties(conf: Mapping[str, Any]) -> tuple[str, int, dict[str, list[int]]]:
             raise ParameterError(f"initiator.{key} is missing; set it to the initiating party")
     roles: dict[str, list[int]] = {}
     for role, parties in _mapping(conf["role"], "role").items():
+        if role not in ROLES:
+            raise ParameterError(f"role {role!r} is not a FATE role; use {', '.join(ROLES)}")
         if not isinstance(parties, list) or not parties:
             raise ParameterError(f"role.{role} must be a non-empty list of party ids")
         roles[role] = [_party_id(p, f"role.{role}[{i}]") for i, p in enumerate(parties)]
@@ -299,10 +316,11 @@ def _check_names(raw: Mapping[str, Any]) -> None:
     modules: dict[str, str] = {}
     indices: dict[str, list[int]] = {}
     for name, spec in raw.items():
-        match = _NAME.match(name)
-        if match is None:
+        match = _NAME.fullmatch(name)
+        if match is None or len(name) > MAX_NAME_LENGTH:
             raise ParameterError(
-                f"component name {name!r} must be <prefix>_<index>, such as 'dataio_0'"
+                f"component name {name!r} must be <prefix>_<index>, such as 'dataio_0', "
+                f"of letters, digits, '_' and '-', at most {MAX_NAME_LENGTH} characters"
             )
         prefix = match.group(1)
         module = _mapping(spec, f"components.{name}").get("module")
@@ -383,11 +401,29 @@ def _check_edges(plans: list[ComponentPlan]) -> None:
                 )
 
 
-def _check_role_parameters(conf: Mapping[str, Any]) -> None:
-    role_parameters = _mapping(conf.get("role_parameters", {}), "role_parameters")
-    for role, sections in role_parameters.items():
-        _check_leaves(_mapping(sections, f"role_parameters.{role}"), f"role_parameters.{role}")
-    _mapping(conf.get("algorithm_parameters", {}), "algorithm_parameters")
+def _check_sections(conf: Mapping[str, Any], version: int) -> None:
+    """Every per-component section is an object; v1 role values are lists, one per party."""
+    if version == 1:
+        role_parameters = _mapping(conf.get("role_parameters", {}), "role_parameters")
+        for role, sections in role_parameters.items():
+            sections = _mapping(sections, f"role_parameters.{role}")
+            for name, section in sections.items():
+                _mapping(section, f"role_parameters.{role}.{name}")
+            _check_leaves(sections, f"role_parameters.{role}")
+        _objects(conf.get("algorithm_parameters", {}), "algorithm_parameters")
+        return
+
+    parameters = _mapping(conf.get("component_parameters", {}), "component_parameters")
+    _objects(parameters.get("common", {}), "component_parameters.common")
+    for role, parties in _mapping(parameters.get("role", {}), "component_parameters.role").items():
+        for party, sections in _mapping(parties, f"component_parameters.role.{role}").items():
+            _objects(sections, f"component_parameters.role.{role}.{party}")
+
+
+def _objects(value: Any, path: str) -> None:
+    """An object whose every value is an object (component name -> parameters)."""
+    for name, section in _mapping(value, path).items():
+        _mapping(section, f"{path}.{name}")
 
 
 def _check_leaves(node: Mapping[str, Any], path: str) -> None:

@@ -29,7 +29,7 @@ from fate_nb.flow import jobs, tables, tracking
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import FlowError
 from fate_nb.flow.store import Job, create_store_engine, session
-from fate_nb.flow.worker import EXIT_FAILED, run_task
+from fate_nb.flow.worker import EXIT_FAILED, run_task, stop_on_sigterm
 
 READ_SIZE = 65536
 
@@ -118,8 +118,7 @@ class ForkServer:
         os.dup2(log_fd, 2)
         os.close(log_fd)
 
-        # A stop request unwinds the task, so that half-written tables are removed.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_FAILED))
+        stop_on_sigterm()
         logging.basicConfig(
             level=logging.INFO,
             stream=sys.stderr,

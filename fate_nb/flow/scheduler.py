@@ -232,8 +232,11 @@ def _exit_reason(returncode: int | None) -> str:
 
 
 async def _cancel_all(runners: Iterable[asyncio.Future[object]]) -> None:
-    """Cancel futures still running and wait until each has cleaned up."""
-    pending = [runner for runner in runners if not runner.done()]
-    for runner in pending:
+    """Cancel futures still running and wait until each has cleaned up.
+
+    Finished ones are gathered too, so that an error nobody looked at is not left behind.
+    """
+    runners = list(runners)
+    for runner in runners:
         runner.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    await asyncio.gather(*runners, return_exceptions=True)

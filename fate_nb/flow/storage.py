@@ -64,9 +64,11 @@ class PartitionedWriter:
                 if index not in self._writers:
                     self._writer(index)
         finally:
+            # The writer thread must be done before its files are closed, even when a stop
+            # request interrupted the wait above.
+            self._pool.shutdown(wait=True)
             for writer in self._writers.values():
                 writer.close()
-            self._pool.shutdown(wait=True)
 
     def _wait(self) -> None:
         if self._pending is not None:

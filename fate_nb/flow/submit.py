@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from fate_nb.components import module_roles
+from fate_nb.components import get_component, module_roles
 from fate_nb.flow import ids, jobs, plans
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.dsl import JobPlan, parse_job
@@ -49,11 +49,17 @@ def check_job(request: Mapping[str, Any]) -> tuple[JobPlan, list[str]]:
                 f"{component.name} ({component.module}) runs on none of the job's roles "
                 f"{sorted(plan.roles)}; add a party of a role it runs on"
             )
+        if get_component(component.module).needs_data_input and not component.data_inputs:
+            raise ParameterError(
+                f"{component.name} ({component.module}) has no data input; give it one, such "
+                f'as "input": {{"data": {{"data": ["<upstream>.data"]}}}}'
+            )
         ignored: set[str] = set()
         for role in component.roles:
             for index in range(len(plan.roles[role])):
                 _, unknown = plans.component_params(plan, component.name, role, index)
                 ignored.update(unknown)
+                plan.input_tables(component.name, role, index)
         warnings += [
             f"{component.name}: {key!r} is not a parameter of {component.module}, so it is "
             "ignored; check its spelling"
@@ -68,13 +74,16 @@ def _check_job_parameters(plan: JobPlan) -> None:
         raise ParameterError(
             f"job_type {parameters['job_type']!r} is not supported yet; submit a train job"
         )
-    if parameters.get("work_mode", 0) not in (0, 1):
+    work_mode = parameters.get("work_mode", 0)
+    if isinstance(work_mode, bool) or work_mode not in (0, 1):
         raise ParameterError(
             f"job_parameters.work_mode is {parameters['work_mode']!r}; use 0 (standalone)"
         )
     timeout = parameters.get("timeout")
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < float("inf")
     ):
         raise ParameterError(f"job_parameters.timeout is {timeout!r}; give seconds, above 0")
     parallelism = parameters.get("task_parallelism")

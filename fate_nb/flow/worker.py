@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,20 @@ from fate_nb.flow.store import Task, create_store_engine
 log = logging.getLogger("fate_nb.worker")
 
 EXIT_FAILED = 3
+# Set when the scheduler asked this worker to stop; the scheduler records why, not the worker.
+_stop_requested = threading.Event()
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM unwind the task, so that what it half-wrote is removed on the way out."""
+
+    def stop(*_: object) -> None:
+        _stop_requested.set()
+        raise SystemExit(EXIT_FAILED)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 PROGRESS_EVERY_S = 0.5
 
 
@@ -95,13 +110,17 @@ def _run(
     try:
         ctx = build_context(config, engine, task, _progress_reporter(engine, task))
         summary = _execute(ctx)
-    except FlowError as error:
-        log.error("task %s failed: %s", task_id, error.message)
-        jobs.update_task(engine, task, status=jobs.FAILED, error=error.message)
-        return EXIT_FAILED
     except Exception as error:
-        log.exception("task %s failed unexpectedly", task_id)
-        reason = f"unexpected {type(error).__name__}; the task log has the details"
+        if _stop_requested.is_set():
+            # An error raised while the stop unwound the task: the stop is the reason.
+            log.warning("task %s stopped (%s while stopping)", task_id, type(error).__name__)
+            raise SystemExit(EXIT_FAILED) from None
+        if isinstance(error, FlowError):
+            log.error("task %s failed: %s", task_id, error.message)
+            reason = error.message
+        else:
+            log.exception("task %s failed unexpectedly", task_id)
+            reason = f"unexpected {type(error).__name__}; the task log has the details"
         jobs.update_task(engine, task, status=jobs.FAILED, error=reason)
         return EXIT_FAILED
 
@@ -122,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if None in (options.job_id, options.task_id, options.role, options.party_id):
         parser.error("--job-id, --task-id, --role and --party-id are required")
 
-    # A stop request unwinds the task, so that half-written tables are removed.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_FAILED))
+    stop_on_sigterm()
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,

@@ -11,8 +11,9 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from fate_nb.flow import args
 from fate_nb.flow.engine import FlowEngine, Reply
-from fate_nb.flow.errors import FlowError, ParameterError, RequestTooLarge, RetCode
+from fate_nb.flow.errors import FlowError, RequestTooLarge, RetCode
 
 FILE_CHUNK_BYTES = 1 << 20
 AUTH_MESSAGE = (
@@ -76,15 +77,7 @@ class FlowHandler(ExtensionHandlerMixin, APIHandler):
         body = b"".join(self._body_parts)
         if not body.strip():
             return {}
-        try:
-            parsed = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ParameterError(f"the request body is not valid JSON: {error}") from error
-        if not isinstance(parsed, dict):
-            raise ParameterError(
-                f"the request body must be a JSON object, not a {type(parsed).__name__}"
-            )
-        return parsed
+        return args.json_object(body, "the request body")
 
     def reply(self, reply: Reply) -> None:
         """Write a successful answer."""

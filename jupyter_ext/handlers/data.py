@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import uuid
@@ -15,6 +14,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import File
 from tornado import web
 
+from fate_nb.flow import args
 from fate_nb.flow.errors import DataError, ParameterError
 from jupyter_ext.handlers.base import FlowHandler
 
@@ -34,13 +34,7 @@ def query_config(raw_query: str) -> dict[str, Any]:
         return {}
     decoded = unquote(raw_query)
     if decoded.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(decoded)
-        except json.JSONDecodeError as error:
-            raise ParameterError(f"the query string is not valid JSON: {error}") from error
-        if not isinstance(parsed, dict):
-            raise ParameterError("the query string must hold a JSON object")
-        return parsed
+        return args.json_object(decoded, "the query string")
     return dict(parse_qsl(raw_query, keep_blank_values=True))
 
 

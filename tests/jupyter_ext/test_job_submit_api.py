@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,41 @@ def _args_in_v2(job: dict[str, Any]) -> None:
     job["job_dsl"]["components"]["data_transform_0"]["input"]["data"]["data"] = ["args.train"]
 
 
+def _no_input(job: dict[str, Any]) -> None:
+    del job["job_dsl"]["components"]["feature_scale_0"]["input"]
+
+
+def _rename(name: str) -> Callable[[dict[str, Any]], None]:
+    def change(job: dict[str, Any]) -> None:
+        components = job["job_dsl"]["components"]
+        components[name] = components.pop("feature_scale_0")
+
+    return change
+
+
+def _conf(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(job: dict[str, Any]) -> None:
+        node = job["job_runtime_conf"]
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return change
+
+
 V1_FAILURES = [
+    (_rename("/tmp/elsewhere/x_0"), "component name '/tmp/elsewhere/x_0' must be <prefix>_<index>"),
+    (_rename("../x_0"), "component name '../x_0' must be"),
+    (_rename("feature_scale_1\n"), "component name 'feature_scale_1\\n' must be"),
+    (_rename("f" * 99 + "_0"), "at most 100 characters"),
+    (_conf("role.arbitre", [10000]), "role 'arbitre' is not a FATE role; use guest, host, arbiter"),
+    (_conf("role.host", [-5]), "role.host[0] must be an integer party id from 0 to"),
+    (_conf("role.host", [10**30]), "role.host[0] must be an integer party id from 0 to"),
+    (_conf("dsl_version", 3), "dsl_version is 3; use 1 or 2"),
+    (_conf("role_parameters.host.args", {}), "role_parameters.host.args.data.train_data has no"),
+    (_no_input, "feature_scale_0 (FeatureScale) has no data input; give it one"),
+    (_conf("algorithm_parameters.feature_scale_0", 5), "algorithm_parameters.feature_scale_0 must"),
     (_cycle, "loop (dataio_0 -> feature_scale_0 -> dataio_0)"),
     (_unknown_upstream, "unknown module input 'dataio_7.train': no component 'dataio_7'"),
     (_unknown_output, "feature_scale_0 reads 'dataio_0.test', but dataio_0 declares data outputs"),
@@ -76,7 +111,7 @@ V1_FAILURES = [
     (_drop("role"), "job_runtime_conf is missing role"),
     (_drop("job_parameters"), "job_runtime_conf is missing job_parameters"),
     (_initiator_not_listed, "initiator party id error: guest:1234 is not listed under role.guest"),
-    (_bad_party_id, "role.host[0] must be an integer party id, got 'host-a'"),
+    (_bad_party_id, "role.host[0] must be an integer party id from 0 to 9223372036854775807"),
     (_scalar_role_parameter, "role_parameters.guest.dataio_0.label_name must be a list"),
     (_bad_name, "component name 'scale' must be <prefix>_<index>"),
     (_reader_in_v1, "reader_0 uses Reader, which DSL v1 lacks"),
@@ -133,6 +168,7 @@ async def test_args_inputs_are_refused_in_dsl_v2(flow_api: FlowApi, jp_serverapp
         ({"work_mode": 3}, "job_parameters.work_mode is 3"),
         ({"job_type": "predict"}, "job_type 'predict' is not supported yet"),
         ({"task_parallelism": 0}, "job_parameters.task_parallelism is 0"),
+        ({"work_mode": True}, "job_parameters.work_mode is True"),
     ],
 )
 async def test_bad_job_parameters_are_refused(
@@ -187,3 +223,22 @@ async def test_ignored_keys_are_accepted_and_reported(flow_api: FlowApi, fate_ho
     schedule_log = fate_home / "logs" / reply["jobId"] / "fate_flow_schedule.log"
     for warning in reply["data"]["warnings"]:
         assert f"WARNING {warning}" in schedule_log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"job_dsl": {}, "job_runtime_conf": {"job_parameters": {"timeout": NaN}}}', "NaN"),
+        ('{"job_dsl": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+    ],
+)
+async def test_bodies_json_does_not_allow_are_refused(
+    flow_api: FlowApi, jp_serverapp: Any, body: str, expected: str
+) -> None:
+    response = await flow_api.raw("job/submit", body)
+
+    reply = json.loads(response.body)
+    assert response.code == 200
+    assert reply["retcode"] == 101
+    assert expected in reply["retmsg"]
+    assert _rows(jp_serverapp) == (0, 0)

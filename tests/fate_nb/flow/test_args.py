@@ -140,3 +140,28 @@ def test_flag_refuses_other_values_naming_the_argument(value: object) -> None:
     with pytest.raises(ParameterError) as caught:
         args.flag({"head": value}, "head", True)
     assert caught.value.message == f"head must be 0 or 1 (or true/false), got {value!r}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"timeout": NaN}', "the body is not valid JSON: NaN is not a JSON number"),
+        ('{"timeout": -Infinity}', "the body is not valid JSON: -Infinity is not a JSON number"),
+        ("[" * 100_000 + "]" * 100_000, "the body is nested too deeply; at most 64 levels"),
+        ('{"a": ' * 65 + "1" + "}" * 65, "the body is nested too deeply; at most 64 levels"),
+        ("[1, 2]", "the body must be a JSON object, not a list"),
+        ("null", "the body must be a JSON object, not a NoneType"),
+        ("{", "the body is not valid JSON: Expecting property name"),
+    ],
+)
+def test_json_object_refuses_what_json_does_not_allow(text: str, expected: str) -> None:
+    with pytest.raises(ParameterError) as raised:
+        args.json_object(text, "the body")
+
+    assert raised.value.message.startswith(expected)
+
+
+def test_json_object_takes_sixty_four_levels() -> None:
+    text = '{"a": ' * 64 + "1" + "}" * 64
+
+    assert args.json_object(text, "the body")["a"]["a"]["a"]

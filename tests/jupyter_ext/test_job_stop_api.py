@@ -150,10 +150,12 @@ async def test_a_job_over_its_timeout_ends_timeout(flow_api: FlowApi, jp_root_di
 
     assert row["f_status"] == "timeout"
     assert all(_gone(pid) for pid in pids)
+    # DataIO may finish within the second; whichever task ran at the timeout ends timeout.
     tasks = await _tasks(flow_api, job_id)
-    assert tasks["dataio_0"]["f_status"] == "timeout"
-    assert tasks["dataio_0"]["f_error"] == "the job ran longer than its timeout of 1 s"
-    assert tasks["feature_scale_0"]["f_status"] == "canceled"
+    statuses = [tasks["dataio_0"]["f_status"], tasks["feature_scale_0"]["f_status"]]
+    assert statuses in (["timeout", "canceled"], ["success", "timeout"])
+    cut = next(task for task in tasks.values() if task["f_status"] == "timeout")
+    assert cut["f_error"] == "the job ran longer than its timeout of 1 s"
 
 
 async def test_a_killed_worker_fails_its_job_and_the_server_answers(

@@ -72,7 +72,10 @@ def upload_multipart(client: httpx.Client, file: Path, table_name: str) -> str:
 
 
 def scale_job() -> dict[str, Any]:
-    """DSL v1: DataIO then FeatureScale, on the guest's and the host's breast tables."""
+    """DSL v1: DataIO then FeatureScale, on the guest's and the host's breast tables.
+
+    The job of FATE 1.4's published examples, cut after DataIO, with a FeatureScale added.
+    """
 
     def table(name: str) -> dict[str, list[dict[str, str]]]:
         return {"train_data": [{"name": name, "namespace": NAMESPACE}]}
@@ -92,7 +95,8 @@ def scale_job() -> dict[str, Any]:
     conf = {
         "initiator": {"role": "guest", "party_id": 9999},
         "job_parameters": {"work_mode": 0},
-        "role": {"guest": [9999], "host": [10000]},
+        # The arbiter runs no task here (DataIO and FeatureScale are guest and host modules).
+        "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
         "role_parameters": {
             "guest": {
                 "args": {"data": table("breast_hetero_guest")},

@@ -5,42 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from fate_nb import demo
+
 GUEST, HOST, ARBITER = 9999, 10000, 10000
 ROLES = {"guest": [GUEST], "host": [HOST], "arbiter": [ARBITER]}
 GUEST_TABLE = {"name": "breast_hetero_guest", "namespace": "experiment"}
 HOST_TABLE = {"name": "breast_hetero_host", "namespace": "experiment"}
-
-V1_DSL: dict[str, Any] = {
-    "components": {
-        "dataio_0": {
-            "module": "DataIO",
-            "input": {"data": {"data": ["args.train_data"]}},
-            "output": {"data": ["train"], "model": ["dataio"]},
-        },
-        "feature_scale_0": {
-            "module": "FeatureScale",
-            "input": {"data": {"data": ["dataio_0.train"]}},
-            "output": {"data": ["train"], "model": ["feature_scale"]},
-        },
-    }
-}
-
-V1_CONF: dict[str, Any] = {
-    "initiator": {"role": "guest", "party_id": GUEST},
-    "job_parameters": {"work_mode": 0},
-    "role": ROLES,
-    "role_parameters": {
-        "guest": {
-            "args": {"data": {"train_data": [GUEST_TABLE]}},
-            "dataio_0": {"with_label": [True], "label_name": ["y"], "output_format": ["dense"]},
-        },
-        "host": {
-            "args": {"data": {"train_data": [HOST_TABLE]}},
-            "dataio_0": {"with_label": [False], "output_format": ["dense"]},
-        },
-    },
-    "algorithm_parameters": {"feature_scale_0": {"method": "standard_scale"}},
-}
 
 V2_DSL: dict[str, Any] = {
     "components": {
@@ -84,8 +54,8 @@ V2_CONF: dict[str, Any] = {
 
 
 def v1_job() -> dict[str, Any]:
-    """A fresh submit body for the DSL v1 DataIO -> FeatureScale job."""
-    return {"job_dsl": copy.deepcopy(V1_DSL), "job_runtime_conf": copy.deepcopy(V1_CONF)}
+    """A fresh submit body for the DSL v1 DataIO -> FeatureScale job (the demo's job)."""
+    return demo.scale_job()
 
 
 def v2_job() -> dict[str, Any]:
@@ -108,4 +78,4 @@ def single_party_v1_job(table: dict[str, str], timeout: float | None = None) -> 
     }
     if timeout is not None:
         conf["job_parameters"]["timeout"] = timeout
-    return {"job_dsl": copy.deepcopy(V1_DSL), "job_runtime_conf": conf}
+    return {"job_dsl": v1_job()["job_dsl"], "job_runtime_conf": conf}

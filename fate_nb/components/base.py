@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -78,6 +79,19 @@ class TaskContext:
             )
         return storage.read_table(folder).to_pandas(), json.loads(table.table_meta)
 
+    def input_model(self, *modules: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Meta and Param of the input model from one of ``modules``; None without a model."""
+        if not self.model_inputs:
+            return None
+        found = [model for model in self.model_inputs if model.module_name in modules]
+        if not found:
+            names = sorted({model.module_name for model in self.model_inputs})
+            raise ParameterError(
+                f"{self.task.component_name} got a model of {names}; give it a "
+                f"{' or '.join(modules)} model, or no model to fit on its own data"
+            )
+        return json.loads(found[0].meta), json.loads(found[0].param)
+
     def save_data(
         self, frame: pd.DataFrame | pa.Table, schema: Mapping[str, Any], partition: int = 1
     ) -> DataTable | None:
@@ -116,7 +130,7 @@ class TaskContext:
         tracking.set_metric_meta(self.engine, self.task, namespace, name, meta)
 
 
-class Component:
+class Component(abc.ABC):
     """A FATE module: its name, the roles it runs on, its parameters and its ``run``.
 
     A subclass in any module of ``fate_nb.components`` is found by the registry; adding a
@@ -132,6 +146,6 @@ class Component:
     # Whether the DSL must give the component a data input (Reader reads a stored table).
     needs_data_input: ClassVar[bool] = True
 
+    @abc.abstractmethod
     def run(self, ctx: TaskContext) -> dict[str, Any]:
         """Do the task's work; return its summary (a JSON object)."""
-        raise NotImplementedError

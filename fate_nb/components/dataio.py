@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -159,7 +158,7 @@ class DataIO(Component):
         frame, _ = ctx.read_frame(table)
         ctx.progress(0.2)
 
-        loaded = _input_model(ctx)
+        loaded = ctx.input_model(*_MODULES)
         rules = _rules_from_params(ctx.params) if loaded is None else _rules_from_model(*loaded)
         sid, columns = str(frame.columns[0]), [str(name) for name in frame.columns[1:]]
         label = _label_column(rules, columns, f"{table.namespace}.{table.table_name}", where)
@@ -230,19 +229,6 @@ def _rules_from_params(params: DataIOParam) -> _Rules:
         missing=_Fill(params.missing_fill, *missing),
         outlier=_Fill(params.outlier_replace, *outlier),
     )
-
-
-def _input_model(ctx: TaskContext) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    if not ctx.model_inputs:
-        return None
-    found = [model for model in ctx.model_inputs if model.module_name in _MODULES]
-    if not found:
-        names = sorted({model.module_name for model in ctx.model_inputs})
-        raise ParameterError(
-            f"{ctx.task.component_name} got a model of {names}; give it a DataIO or "
-            "DataTransform model, or no model to fit on its own data"
-        )
-    return json.loads(found[0].meta), json.loads(found[0].param)
 
 
 def _rules_from_model(meta: dict[str, Any], param: dict[str, Any]) -> _Rules:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -87,7 +86,7 @@ class FeatureScale(Component):
         header = header_of(schema)
         ctx.progress(0.2)
 
-        loaded = _input_model(ctx)
+        loaded = ctx.input_model(FeatureScale.module)
         if loaded is None:
             params: FeatureScaleParam = ctx.params
             method, columns = params.method, _selected(params, header, where)
@@ -140,19 +139,6 @@ def _is_number(value: Any) -> bool:
 
 def _is_numbers(value: Any) -> bool:
     return isinstance(value, list) and all(_is_number(item) for item in value)
-
-
-def _input_model(ctx: TaskContext) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    if not ctx.model_inputs:
-        return None
-    found = [model for model in ctx.model_inputs if model.module_name == FeatureScale.module]
-    if not found:
-        names = sorted({model.module_name for model in ctx.model_inputs})
-        raise ParameterError(
-            f"{ctx.task.component_name} got a model of {names}; give it a FeatureScale model, "
-            "or no model to fit on its own data"
-        )
-    return json.loads(found[0].meta), json.loads(found[0].param)
 
 
 def _selected(params: FeatureScaleParam, header: list[str], where: str) -> list[str]:

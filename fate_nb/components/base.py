@@ -14,6 +14,7 @@ import pyarrow as pa
 from sqlalchemy.engine import Engine
 
 from fate_nb.components.params import Params
+from fate_nb.federation import Federation
 from fate_nb.flow import storage, tables, tracking
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import DataError, ParameterError
@@ -42,6 +43,7 @@ class TaskContext:
     model_inputs: list[ComponentModel] = field(default_factory=list)
     data_output: str | None = None
     model_output: str | None = None
+    federation: Federation | None = None
 
     @property
     def role(self) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.engine import Engine
 
 from fate_nb.components import TaskContext
+from fate_nb.federation import Federation
 from fate_nb.flow import plans, tables, tracking
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.dsl import ComponentPlan, JobPlan
@@ -17,7 +18,11 @@ _ARGS = "args."
 
 
 def build_context(
-    config: FlowConfig, engine: Engine, task: Task, progress: Callable[[float], None]
+    config: FlowConfig,
+    engine: Engine,
+    task: Task,
+    progress: Callable[[float], None],
+    federation: Mapping[str, str] | None = None,
 ) -> TaskContext:
     """The context of one task, from its job's stored DSL and conf and its upstream outputs."""
     with session(engine) as db:
@@ -28,6 +33,11 @@ def build_context(
     index = plans.party_index(plan, task.role, task.party_id)
     component = plan.component(task.component_name)
     params, _ = plans.component_params(plan, component.name, task.role, index)
+    party: Federation | None = None
+    if federation is not None:
+        party = Federation(
+            federation["socket"], federation["token"], task.role, task.party_id, plan.roles
+        )
 
     return TaskContext(
         config=config,
@@ -41,6 +51,7 @@ def build_context(
         model_inputs=_model_inputs(engine, plan, component, task),
         data_output=component.data_outputs[0] if component.data_outputs else None,
         model_output=component.model_outputs[0] if component.model_outputs else None,
+        federation=party,
     )
 
 

@@ -135,6 +135,7 @@ class ForkServer:
                 spec["role"],
                 spec["party_id"],
                 engine=self._engine,
+                federation=spec.get("federation"),
             )
         finally:
             logging.shutdown()

@@ -12,6 +12,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fate_nb.flow.config import FlowConfig
 
@@ -50,7 +51,7 @@ class WorkerLauncher:
         if self._starting_server is None:
             self._starting_server = asyncio.get_running_loop().create_task(self._spawn())
 
-    async def launch(self, spec: dict[str, str], log_path: Path) -> Worker:
+    async def launch(self, spec: dict[str, Any], log_path: Path) -> Worker:
         """Start a worker for the task in ``spec``; its output goes to ``log_path``."""
         process = await self._server()
         key = uuid.uuid4().hex

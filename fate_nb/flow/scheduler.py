@@ -12,9 +12,11 @@ import json
 import logging
 import signal
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from fate_nb.federation.broker import Broker
 from fate_nb.flow import jobs, plans
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.dsl import ComponentPlan
@@ -39,6 +41,7 @@ class JobScheduler:
         self._stopping: dict[str, tuple[str, str]] = {}
         self._queued: list[str] = []
         self.launcher = WorkerLauncher(config)
+        self.broker = Broker()
 
     def queue(self, job_ids: Iterable[str]) -> None:
         """Remember waiting jobs found at start-up; ``resume`` starts them on the event loop."""
@@ -76,6 +79,7 @@ class JobScheduler:
             run.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
         await self.launcher.close()
+        await self.broker.close()
         failed = await asyncio.to_thread(
             jobs.fail_running_jobs, self.engine, "the server stopped while the job ran"
         )
@@ -110,6 +114,8 @@ class JobScheduler:
                 log.exception("job %s could not be run", job_id)
                 status, error = jobs.FAILED, "the scheduler failed; the server log has the details"
 
+            # Whatever a party still waits for will not come now.
+            self.broker.drop_job(job_id)
             try:
                 await asyncio.to_thread(self._end_job, job_id, status, error)
             except Exception:
@@ -144,7 +150,9 @@ class JobScheduler:
                     if all(up in done for up in component.upstream):
                         pending.remove(component)
                         own = [t for t in tasks if t.component_name == component.name]
-                        runner = asyncio.ensure_future(self._run_component(component, own))
+                        runner = asyncio.ensure_future(
+                            self._run_component(component, own, plan.roles)
+                        )
                         running[runner] = component
 
                 finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -165,9 +173,11 @@ class JobScheduler:
         finally:
             await _cancel_all(running)
 
-    async def _run_component(self, component: ComponentPlan, tasks: list[Task]) -> str | None:
+    async def _run_component(
+        self, component: ComponentPlan, tasks: list[Task], roles: dict[str, list[int]]
+    ) -> str | None:
         """Run every party's task at once; the first failure stops the others. None is success."""
-        runners = {asyncio.ensure_future(self._run_task(task)): task for task in tasks}
+        runners = {asyncio.ensure_future(self._run_task(task, roles)): task for task in tasks}
         try:
             while runners:
                 finished, _ = await asyncio.wait(runners, return_when=asyncio.FIRST_COMPLETED)
@@ -180,18 +190,23 @@ class JobScheduler:
         finally:
             await _cancel_all(runners)
 
-    async def _run_task(self, task: Task) -> Task:
+    async def _run_task(self, task: Task, roles: dict[str, list[int]]) -> Task:
         """Start the worker for one task, wait for it, and return the task as it ended."""
         log_dir = self.config.job_log_dir(task.job_id) / task.role / task.party_id
         log_dir = log_dir / task.component_name
         await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
 
-        spec = {
+        spec: dict[str, Any] = {
             "job_id": task.job_id,
             "task_id": task.task_id,
             "role": task.role,
             "party_id": task.party_id,
         }
+        socket_path = await self.broker.start()
+        token = self.broker.register(
+            task.job_id, task.component_name, task.role, task.party_id, roles
+        )
+        spec["federation"] = {"socket": str(socket_path), "token": token}
         worker: Worker | None = None
         try:
             worker = await self.launcher.launch(spec, log_dir / "std.log")
@@ -205,6 +220,8 @@ class JobScheduler:
             if worker is not None:
                 await stop_worker(worker, 0)
             returncode = None
+        finally:
+            self.broker.unregister(token)
 
         ended = await asyncio.to_thread(
             jobs.get_task, self.engine, task.job_id, task.task_id, task.role, task.party_id

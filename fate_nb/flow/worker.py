@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -73,6 +73,7 @@ def run_task(
     role: str,
     party_id: str,
     engine: Engine | None = None,
+    federation: Mapping[str, str] | None = None,
 ) -> int:
     """Run the task and record its end; return the process exit code.
 
@@ -81,7 +82,7 @@ def run_task(
     """
     engine = engine or create_store_engine(config.db_url)
     try:
-        return _run(config, engine, job_id, task_id, role, party_id)
+        return _run(config, engine, job_id, task_id, role, party_id, federation)
     finally:
         engine.dispose()
 
@@ -98,7 +99,13 @@ def _execute(ctx: TaskContext) -> dict[str, Any]:
 
 
 def _run(
-    config: FlowConfig, engine: Engine, job_id: str, task_id: str, role: str, party_id: str
+    config: FlowConfig,
+    engine: Engine,
+    job_id: str,
+    task_id: str,
+    role: str,
+    party_id: str,
+    federation: Mapping[str, str] | None,
 ) -> int:
     task = jobs.get_task(engine, job_id, task_id, role, party_id)
     if task.status in jobs.END_STATUSES:
@@ -108,8 +115,12 @@ def _run(
     log.info("task %s (%s) started for %s %s", task_id, task.module_name, role, party_id)
 
     try:
-        ctx = build_context(config, engine, task, _progress_reporter(engine, task))
-        summary = _execute(ctx)
+        ctx = build_context(config, engine, task, _progress_reporter(engine, task), federation)
+        try:
+            summary = _execute(ctx)
+        finally:
+            if ctx.federation is not None:
+                ctx.federation.close()
     except Exception as error:
         if _stop_requested.is_set():
             # An error raised while the stop unwound the task: the stop is the reason.

@@ -1,0 +1,1 @@
+"""Cryptography of the federated components: Paillier for vectors of fixed-point numbers."""

@@ -1,0 +1,155 @@
+"""Paillier encryption for vectors of fixed-point numbers, with gmpy2 for the arithmetic.
+
+Keys come from ``phe`` (python-paillier), which also decrypts (with the CRT). Encryption and
+the homomorphic operations work on whole vectors of raw ciphertexts, since a federated model
+encrypts and combines thousands of values per iteration:
+
+- a real number x is encoded as the integer round(x * 2**bits) modulo n (negative numbers
+  wrap around, as in phe); sums and products keep track of their scale in the caller;
+- encryption is (1 + m*n) * h**a mod n**2, where h = r**n mod n**2 is part of the public key
+  and a is a fresh random exponent of ``OBFUSCATION_BITS`` bits (the Damgård-Jurik-Nielsen
+  speed-up: one short exponentiation instead of r**n per value);
+- a vector of ciphertexts times a vector of integers, summed (a dot product), is one
+  multi-exponentiation with shared squarings.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gmpy2
+import numpy as np
+import phe
+
+OBFUSCATION_BITS = 256
+# Pippenger's window: 2**WINDOW - 1 buckets per pass over the bases.
+WINDOW = 4
+
+Cipher = Any  # a gmpy2.mpz holding one ciphertext
+
+
+def encode(values: np.ndarray | Sequence[float], bits: int) -> list[int]:
+    """Fixed-point integers round(x * 2**bits) of real numbers (signed)."""
+    scaled = np.rint(np.asarray(values, dtype=np.float64) * float(2**bits))
+    return [int(value) for value in scaled]
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """n and the obfuscation base h; what the key holder sends to the other parties."""
+
+    n: int
+    h: int
+    nsquare: Any = field(init=False, repr=False, compare=False)
+    _n: Any = field(init=False, repr=False, compare=False)
+    _h: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_n", gmpy2.mpz(self.n))
+        object.__setattr__(self, "_h", gmpy2.mpz(self.h))
+        object.__setattr__(self, "nsquare", self._n * self._n)
+
+    def to_message(self) -> dict[str, int]:
+        """The key as a message value."""
+        return {"n": self.n, "h": self.h}
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> PublicKey:
+        """A key received from the key holder."""
+        return cls(int(message["n"]), int(message["h"]))
+
+    def encrypt(self, plaintexts: Sequence[int]) -> list[Cipher]:
+        """Fresh ciphertexts of signed integers (each reduced modulo n)."""
+        n, nsquare, h = self._n, self.nsquare, self._h
+        ciphers = []
+        for m in plaintexts:
+            obfuscator = gmpy2.powmod(h, gmpy2.mpz(secrets.randbits(OBFUSCATION_BITS)), nsquare)
+            ciphers.append(((1 + (m % n) * n) * obfuscator) % nsquare)
+        return ciphers
+
+    def add(self, left: Sequence[Cipher], right: Sequence[Cipher]) -> list[Cipher]:
+        """Element-wise sums of two ciphertext vectors."""
+        nsquare = self.nsquare
+        return [(a * b) % nsquare for a, b in zip(left, right, strict=True)]
+
+    def add_plain(self, ciphers: Sequence[Cipher], plaintexts: Sequence[int]) -> list[Cipher]:
+        """Element-wise sums of ciphertexts and signed integers (no new randomness needed)."""
+        n, nsquare = self._n, self.nsquare
+        return [(c * (1 + (m % n) * n)) % nsquare for c, m in zip(ciphers, plaintexts, strict=True)]
+
+    def mul_plain(self, ciphers: Sequence[Cipher], factors: Sequence[int]) -> list[Cipher]:
+        """Element-wise products of ciphertexts and signed integers."""
+        return [self._power(c, k) for c, k in zip(ciphers, factors, strict=True)]
+
+    def total(self, ciphers: Sequence[Cipher]) -> Cipher:
+        """The encrypted sum of a vector."""
+        nsquare = self.nsquare
+        result = gmpy2.mpz(1)
+        for c in ciphers:
+            result = (result * c) % nsquare
+        return result
+
+    def dot(self, ciphers: Sequence[Cipher], matrix: np.ndarray) -> list[Cipher]:
+        """Encrypted sums over rows: for each column j, the sum of c_i * matrix[i, j]."""
+        inverses = [gmpy2.invert(c, self.nsquare) for c in ciphers]
+        return [
+            self._multi_power(ciphers, inverses, [int(k) for k in matrix[:, j]])
+            for j in range(matrix.shape[1])
+        ]
+
+    def _power(self, c: Cipher, k: int) -> Cipher:
+        if k < 0:
+            return gmpy2.powmod(gmpy2.invert(c, self.nsquare), -k, self.nsquare)
+        return gmpy2.powmod(c, k, self.nsquare)
+
+    def _multi_power(
+        self, bases: Sequence[Cipher], inverses: Sequence[Cipher], exponents: Sequence[int]
+    ) -> Cipher:
+        """The product of bases[i] ** exponents[i] (inverse bases for negative exponents)."""
+        nsquare = self.nsquare
+        signed = [
+            (b if e >= 0 else inv, abs(e))
+            for b, inv, e in zip(bases, inverses, exponents, strict=True)
+            if e
+        ]
+        if not signed:
+            return gmpy2.mpz(1)
+        top = max(e.bit_length() for _, e in signed)
+        mask = (1 << WINDOW) - 1
+        result = gmpy2.mpz(1)
+        for shift in range(((top - 1) // WINDOW) * WINDOW, -1, -WINDOW):
+            for _ in range(WINDOW):
+                result = (result * result) % nsquare
+            buckets: list[Any] = [None] * (mask + 1)
+            for base, exponent in signed:
+                digit = (exponent >> shift) & mask
+                if digit:
+                    held = buckets[digit]
+                    buckets[digit] = base if held is None else (held * base) % nsquare
+            running, window_total = gmpy2.mpz(1), gmpy2.mpz(1)
+            for digit in range(mask, 0, -1):
+                if buckets[digit] is not None:
+                    running = (running * buckets[digit]) % nsquare
+                window_total = (window_total * running) % nsquare
+            result = (result * window_total) % nsquare
+        return result
+
+
+class KeyPair:
+    """A Paillier key pair; only the party that made it can decrypt."""
+
+    def __init__(self, key_length: int) -> None:
+        self._public, self._private = phe.generate_paillier_keypair(n_length=key_length)
+        n = gmpy2.mpz(self._public.n)
+        r = gmpy2.mpz(secrets.randbelow(int(n) - 2) + 2)
+        self.public_key = PublicKey(int(n), int(gmpy2.powmod(r, n, n * n)))
+
+    def decrypt(self, ciphers: Sequence[Cipher]) -> list[int]:
+        """Signed integers: values above n/2 stand for negative numbers."""
+        n = self._public.n
+        half = n // 2
+        plain = [self._private.raw_decrypt(int(c)) for c in ciphers]
+        return [m - n if m > half else m for m in plain]

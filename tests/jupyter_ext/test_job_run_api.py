@@ -13,25 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from flow_api import FlowApi
-from job_confs import ARBITER, GUEST, GUEST_TABLE, HOST, HOST_TABLE, ROLES, v1_job, v2_job
+from job_confs import ARBITER, GUEST, HOST, ROLES, v1_job, v2_job
 from sklearn.preprocessing import StandardScaler
 
 from fate_nb.flow import storage, tables, tracking
 
 MODEL_ID = f"arbiter-{ARBITER}#guest-{GUEST}#host-{HOST}#model"
-
-
-async def upload_breast(flow_api: FlowApi, breast_guest: Path, breast_host: Path) -> None:
-    """Upload both breast tables under FATE's example names."""
-    for path, table in ((breast_guest, GUEST_TABLE), (breast_host, HOST_TABLE)):
-        _, row = await flow_api.upload(
-            file=path.name,
-            head=1,
-            partition=4,
-            namespace=table["namespace"],
-            table_name=table["name"],
-        )
-        assert row["f_status"] == "success"
 
 
 def _scaled(
@@ -57,7 +44,7 @@ async def test_v1_dataio_then_feature_scale_succeeds(
     breast_host: Path,
     fate_home: Path,
 ) -> None:
-    await upload_breast(flow_api, breast_guest, breast_host)
+    await flow_api.upload_breast(breast_guest, breast_host)
     before = int(time.time() * 1000)
     reply = await flow_api.post("job/submit", v1_job())
 
@@ -125,7 +112,7 @@ async def test_v1_dataio_then_feature_scale_succeeds(
 async def test_v1_dag_dependency_per_party(
     flow_api: FlowApi, breast_guest: Path, breast_host: Path
 ) -> None:
-    await upload_breast(flow_api, breast_guest, breast_host)
+    await flow_api.upload_breast(breast_guest, breast_host)
     job = v1_job()
     job["job_runtime_conf"]["role_parameters"]["host"]["feature_scale_0"] = {"need_run": [False]}
     reply = await flow_api.post("job/submit", job)
@@ -180,7 +167,7 @@ async def test_v2_reader_data_transform_feature_scale_succeeds(
     breast_guest: Path,
     breast_host: Path,
 ) -> None:
-    await upload_breast(flow_api, breast_guest, breast_host)
+    await flow_api.upload_breast(breast_guest, breast_host)
     reply = await flow_api.post("job/submit", v2_job())
     assert reply["retcode"] == 0, reply
     job_id = reply["jobId"]
@@ -227,7 +214,7 @@ def _member_text(archive: tarfile.TarFile, name: str) -> str:
 async def test_job_log_tar_holds_every_task_log(
     flow_api: FlowApi, breast_guest: Path, breast_host: Path
 ) -> None:
-    await upload_breast(flow_api, breast_guest, breast_host)
+    await flow_api.upload_breast(breast_guest, breast_host)
     reply = await flow_api.post("job/submit", v1_job())
     job_id = reply["jobId"]
     await flow_api.wait_job(job_id)

@@ -25,6 +25,8 @@ import numpy as np
 import phe
 
 OBFUSCATION_BITS = 256
+# Encryption uses a table of powers of h, one row per window of this many exponent bits.
+FIXED_BASE_WINDOW = 8
 # Pippenger's window: 2**WINDOW - 1 buckets per pass over the bases.
 WINDOW = 4
 
@@ -63,12 +65,38 @@ class PublicKey:
 
     def encrypt(self, plaintexts: Sequence[int]) -> list[Cipher]:
         """Fresh ciphertexts of signed integers (each reduced modulo n)."""
-        n, nsquare, h = self._n, self.nsquare, self._h
+        n, nsquare = self._n, self.nsquare
+        table = self._powers_of_h()
+        mask = (1 << FIXED_BASE_WINDOW) - 1
         ciphers = []
         for m in plaintexts:
-            obfuscator = gmpy2.powmod(h, gmpy2.mpz(secrets.randbits(OBFUSCATION_BITS)), nsquare)
+            # h**a for a random a, from the table: one multiplication per window of a's bits.
+            exponent = secrets.randbits(OBFUSCATION_BITS)
+            obfuscator = gmpy2.mpz(1)
+            for row in table:
+                digit = exponent & mask
+                if digit:
+                    obfuscator = (obfuscator * row[digit]) % nsquare
+                exponent >>= FIXED_BASE_WINDOW
             ciphers.append(((1 + (m % n) * n) * obfuscator) % nsquare)
         return ciphers
+
+    def _powers_of_h(self) -> list[list[Any]]:
+        """h**(d * 2**(w*k)) for every window k of the exponent and digit d, made once."""
+        cached = self.__dict__.get("_table")
+        if cached is not None:
+            return cached
+        nsquare, size = self.nsquare, 1 << FIXED_BASE_WINDOW
+        table = []
+        base = self._h
+        for _ in range(-(-OBFUSCATION_BITS // FIXED_BASE_WINDOW)):
+            row = [gmpy2.mpz(1), base]
+            for _ in range(size - 2):
+                row.append((row[-1] * base) % nsquare)
+            table.append(row)
+            base = (row[-1] * base) % nsquare
+        object.__setattr__(self, "_table", table)
+        return table
 
     def add(self, left: Sequence[Cipher], right: Sequence[Cipher]) -> list[Cipher]:
         """Element-wise sums of two ciphertext vectors."""

@@ -120,6 +120,27 @@ def output_table(
     return found[data_name]
 
 
+def component_of_table(engine: Engine, task: Task, table: DataTable) -> str | None:
+    """The component of ``task``'s job and party that output ``table``; its writer wins.
+
+    Components that passed the table through name it too; None when no component output it.
+    """
+    with session(engine) as db:
+        query = select(OutputDataInfo).where(
+            OutputDataInfo.job_id == task.job_id,
+            OutputDataInfo.role == task.role,
+            OutputDataInfo.party_id == task.party_id,
+            OutputDataInfo.table_namespace == table.namespace,
+            OutputDataInfo.table_name == table.table_name,
+        )
+        found = list(db.exec(query.order_by(col(OutputDataInfo.create_time))))
+    for info in found:
+        # The namespace output_table_name gives the task that wrote the table.
+        if table.namespace == f"output_data_{info.task_id}_{info.role}_{info.party_id}":
+            return info.component_name
+    return found[0].component_name if found else None
+
+
 def save_model(
     engine: Engine,
     task: Task,

@@ -27,8 +27,6 @@ import phe
 OBFUSCATION_BITS = 256
 # Encryption uses a table of powers of h, one row per window of this many exponent bits.
 FIXED_BASE_WINDOW = 8
-# Pippenger's window: 2**WINDOW - 1 buckets per pass over the bases.
-WINDOW = 4
 
 Cipher = Any  # a gmpy2.mpz holding one ciphertext
 
@@ -146,10 +144,11 @@ class PublicKey:
         if not signed:
             return gmpy2.mpz(1)
         top = max(e.bit_length() for _, e in signed)
-        mask = (1 << WINDOW) - 1
+        window = _best_window(len(signed), top)
+        mask = (1 << window) - 1
         result = gmpy2.mpz(1)
-        for shift in range(((top - 1) // WINDOW) * WINDOW, -1, -WINDOW):
-            for _ in range(WINDOW):
+        for shift in range(((top - 1) // window) * window, -1, -window):
+            for _ in range(window):
                 result = (result * result) % nsquare
             buckets: list[Any] = [None] * (mask + 1)
             for base, exponent in signed:
@@ -164,6 +163,11 @@ class PublicKey:
                 window_total = (window_total * running) % nsquare
             result = (result * window_total) % nsquare
         return result
+
+
+def _best_window(bases: int, bits: int) -> int:
+    """Pippenger's window: each pass costs a product per base and two per bucket."""
+    return min(range(1, 17), key=lambda w: -(-bits // w) * (bases + 2 ** (w + 1)))
 
 
 class KeyPair:

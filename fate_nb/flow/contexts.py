@@ -78,9 +78,13 @@ def _data_inputs(
                 upstream, _, alias = ref.partition(".")
                 if not _runs_here(plan, upstream, task.role):
                     continue
-                table = tracking.output_table(
-                    engine, task.job_id, upstream, task.role, task.party_id, alias
+                # An upstream may keep no data on some roles (HeteroLR's arbiter and hosts).
+                outputs = tracking.output_tables(
+                    engine, task.job_id, upstream, task.role, task.party_id
                 )
+                if alias not in outputs:
+                    continue
+                table = outputs[alias]
             found.setdefault(key, []).append(table)
     return found
 

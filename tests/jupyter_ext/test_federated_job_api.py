@@ -10,77 +10,19 @@ from typing import Any
 
 import pytest
 from flow_api import FlowApi
-from job_confs import ARBITER, GUEST, GUEST_TABLE, HOST, HOST_TABLE, ROLES
+from job_confs import (
+    ARBITER,
+    GUEST,
+    GUEST_TABLE,
+    HETERO_LR_CONF,
+    HETERO_LR_DSL,
+    HOST,
+    HOST_TABLE,
+    LR_SETTINGS,
+    ROLES,
+)
 
 from fate_nb.flow import storage, tables, tracking
-
-LR_SETTINGS = {
-    "penalty": "L2",
-    "optimizer": "nesterov_momentum_sgd",
-    "tol": 0.0001,
-    "alpha": 0.01,
-    "max_iter": 30,
-    "early_stop": "weight_diff",
-    "batch_size": -1,
-    "learning_rate": 0.15,
-    "init_param": {"init_method": "random_uniform", "random_seed": 11},
-}
-
-V1_DSL = {
-    "components": {
-        "dataio_0": {
-            "module": "DataIO",
-            "input": {"data": {"data": ["args.train_data"]}},
-            "output": {"data": ["train"], "model": ["dataio"]},
-        },
-        "intersection_0": {
-            "module": "Intersection",
-            "input": {"data": {"data": ["dataio_0.train"]}},
-            "output": {"data": ["train"]},
-        },
-        "hetero_lr_0": {
-            "module": "HeteroLR",
-            "input": {"data": {"train_data": ["intersection_0.train"]}},
-            "output": {"data": ["train"], "model": ["hetero_lr"]},
-        },
-        "evaluation_0": {
-            "module": "Evaluation",
-            "input": {"data": {"data": ["hetero_lr_0.train"]}},
-            "output": {"data": ["evaluate"]},
-        },
-    }
-}
-
-V1_CONF = {
-    "initiator": {"role": "guest", "party_id": GUEST},
-    "job_parameters": {"work_mode": 0},
-    "role": ROLES,
-    "role_parameters": {
-        "guest": {
-            "args": {"data": {"train_data": [GUEST_TABLE]}},
-            "dataio_0": {
-                "with_label": [True],
-                "label_name": ["y"],
-                "label_type": ["int"],
-                "output_format": ["dense"],
-            },
-            "evaluation_0": {"eval_type": ["binary"], "pos_label": [1]},
-        },
-        "host": {
-            "args": {"data": {"train_data": [HOST_TABLE]}},
-            "dataio_0": {"with_label": [False], "output_format": ["dense"]},
-            "evaluation_0": {"need_run": [False]},
-        },
-    },
-    "algorithm_parameters": {
-        "intersection_0": {
-            "intersect_method": "rsa",
-            "sync_intersect_ids": True,
-            "only_output_key": False,
-        },
-        "hetero_lr_0": LR_SETTINGS,
-    },
-}
 
 
 def v2_job() -> dict[str, Any]:
@@ -138,7 +80,10 @@ def v2_job() -> dict[str, Any]:
 
 def v1_job() -> dict[str, Any]:
     """The DSL v1 job of fate_flow_api.md 4.3."""
-    return {"job_dsl": copy.deepcopy(V1_DSL), "job_runtime_conf": copy.deepcopy(V1_CONF)}
+    return {
+        "job_dsl": copy.deepcopy(HETERO_LR_DSL),
+        "job_runtime_conf": copy.deepcopy(HETERO_LR_CONF),
+    }
 
 
 @pytest.mark.parametrize(

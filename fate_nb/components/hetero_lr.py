@@ -121,8 +121,9 @@ class Batch:
     labels: np.ndarray | None = None
 
 
-def _training_rows(ctx: TaskContext, with_label: bool) -> Batch:
-    table = ctx.input_table("train_data")
+def _rows(ctx: TaskContext, key: str, label: str) -> Batch:
+    """A party's rows in id order; ``label`` is "required", "optional" or "none"."""
+    table = ctx.input_table(key)
     frame, schema = ctx.read_frame(table)
     sid = frame.columns[0]
     frame = frame.sort_values(sid, kind="stable").reset_index(drop=True)
@@ -131,16 +132,16 @@ def _training_rows(ctx: TaskContext, with_label: bool) -> Batch:
     if missing:
         raise DataError(f"HeteroLR's input lacks feature columns {missing}; put DataIO first")
     labels = None
-    if with_label:
-        label_name = schema.get("label_name")
-        if not label_name or label_name not in frame.columns:
-            raise DataError(
-                "the guest's HeteroLR input has no label column; set with_label true in DataIO"
-            )
+    label_name = schema.get("label_name")
+    if label != "none" and label_name in frame.columns:
         labels = frame[label_name].to_numpy(dtype=np.float64)
         classes = set(np.unique(labels).tolist())
         if not classes <= {0.0, 1.0}:
             raise DataError(f"HeteroLR needs labels 0 and 1, got {sorted(classes)[:10]}")
+    elif label == "required":
+        raise DataError(
+            "the guest's HeteroLR input has no label column; set with_label true in DataIO"
+        )
     return Batch(frame[sid].astype(str), frame[header].to_numpy(dtype=np.float64), header, labels)
 
 
@@ -152,36 +153,65 @@ class HeteroLR(Component):
     param_class = HeteroLRParam
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:
-        """Train as this party's role; the guest then predicts on the training rows."""
+        """Train as this party's role and predict on the training rows, or predict only."""
         if ctx.federation is None:
             raise ParameterError("HeteroLR needs the federation; run it in a job")
-        if "eval_data" in ctx.data_inputs and "train_data" not in ctx.data_inputs:
-            raise ParameterError("HeteroLR predict jobs are not supported yet; give train_data")
+        trained = ctx.input_model(self.module)
+        if trained is not None:
+            return _predict(ctx, trained[1])
         if ctx.role == "arbiter":
             return run_arbiter(ctx)
         if ctx.role == "host":
-            return run_host(ctx, _training_rows(ctx, with_label=False))
-        rows = _training_rows(ctx, with_label=True)
+            return run_host(ctx, _rows(ctx, "train_data", "none"))
+        rows = _rows(ctx, "train_data", "required")
         summary, scores = train_guest(ctx, rows)
-        _save_predictions(ctx, rows, scores)
+        _save_predictions(ctx, rows, scores, "train_data", "train")
         return summary
 
 
-def _save_predictions(ctx: TaskContext, rows: Batch, scores: np.ndarray) -> None:
-    """FATE's five prediction columns after the id, all rows typed ``train``."""
-    assert rows.labels is not None
+def _predict(ctx: TaskContext, model: dict[str, Any]) -> dict[str, Any]:
+    """A predict job: the host sends its plain scores, the guest adds its own and predicts."""
+    assert ctx.federation is not None
+    if ctx.role == "arbiter":
+        return {"predicted": False}
+    # FATE names the data to score eval_data (DSL v1) or test_data (DSL v2).
+    key = next((k for k in ("eval_data", "test_data", "data") if k in ctx.data_inputs), None)
+    if key is None:
+        raise ParameterError(f"{ctx.task.component_name} has no data to predict; give eval_data")
+    rows = _rows(ctx, key, "none" if ctx.role == "host" else "optional")
+    weights = np.array([float(model["weight"][name]) for name in rows.header])
+    scores = rows.features @ weights
+    if ctx.role == "host":
+        ctx.federation.remote(scores, "host_predict", "predict", "guest")
+        return {"predicted": len(scores)}
+    for host_scores in ctx.federation.get("host_predict", "predict", "host"):
+        scores = scores + np.asarray(host_scores, dtype=np.float64)
+    probabilities = _linear.sigmoid(scores + float(model.get("intercept", 0.0)))
+    _save_predictions(ctx, rows, probabilities, key, "predict")
+    return {"predicted": len(probabilities)}
+
+
+def _save_predictions(
+    ctx: TaskContext, rows: Batch, scores: np.ndarray, key: str, kind: str
+) -> None:
+    """FATE's five prediction columns after the id; the label is empty when unknown."""
     threshold = float(ctx.params.predict_param.get("threshold", 0.5))
-    sid = ctx.input_table("train_data")
-    schema = json.loads(sid.table_meta)
+    table = ctx.input_table(key)
+    schema = json.loads(table.table_meta)
+    labels = (
+        pd.array(rows.labels.astype(np.int64), dtype="Int64")
+        if rows.labels is not None
+        else pd.array([None] * len(scores), dtype="Int64")
+    )
     frame = pd.DataFrame(
         {
             str(schema.get("sid", "id")): rows.ids.to_numpy(),
-            "label": rows.labels.astype(np.int64),
+            "label": labels,
             "predict_result": (scores > threshold).astype(np.int64),
             "predict_score": scores,
             "predict_detail": [json.dumps({"0": 1 - p, "1": p}) for p in scores.tolist()],
-            "type": "train",
+            "type": kind,
         }
     )
     output_schema = {"sid": frame.columns[0], "header": PREDICTION_COLUMNS}
-    ctx.save_data(frame, output_schema, sid.partition)
+    ctx.save_data(frame, output_schema, table.partition)

@@ -10,7 +10,7 @@ from fate_nb.components import TaskContext
 from fate_nb.federation import Federation
 from fate_nb.flow import plans, tables, tracking
 from fate_nb.flow.config import FlowConfig
-from fate_nb.flow.dsl import ComponentPlan, JobPlan
+from fate_nb.flow.dsl import PIPELINE, ComponentPlan, JobPlan
 from fate_nb.flow.errors import DataError, NotFound
 from fate_nb.flow.store import ComponentModel, DataTable, Job, Task, session
 
@@ -93,7 +93,13 @@ def _model_inputs(
     engine: Engine, plan: JobPlan, component: ComponentPlan, task: Task
 ) -> list[ComponentModel]:
     models: list[ComponentModel] = []
+    trained = str(plan.job_parameters.get("model_version", ""))
+    for upstream, alias in component.pipeline_models():
+        stored = tracking.component_models(engine, trained, upstream, task.role, task.party_id)
+        models += [model for model in stored if model.model_alias == alias]
     for ref in component.model_inputs + component.isometric_model_inputs:
+        if ref.startswith(PIPELINE):
+            continue
         upstream, _, alias = ref.partition(".")
         if not _runs_here(plan, upstream, task.role):
             continue

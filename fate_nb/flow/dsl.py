@@ -22,6 +22,8 @@ MAX_NAME_LENGTH = 100
 ROLES = ("guest", "host", "arbiter", "local")
 MAX_PARTY_ID = 2**63 - 1
 _ARGS = "args."
+# A predict job's model inputs name the training job's models: pipeline.<component>.<alias>.
+PIPELINE = "pipeline."
 
 
 @dataclass
@@ -44,7 +46,24 @@ class ComponentPlan:
         """Every ``<upstream>.<alias>`` input with its edge type, "data" or "model"."""
         pairs = [(ref, "data") for refs in self.data_inputs.values() for ref in refs]
         pairs += [(ref, "model") for ref in self.model_inputs + self.isometric_model_inputs]
-        return [(ref, kind) for ref, kind in pairs if not ref.startswith(_ARGS)]
+        return [
+            (ref, kind)
+            for ref, kind in pairs
+            if not ref.startswith(_ARGS) and not ref.startswith(PIPELINE)
+        ]
+
+    def pipeline_models(self) -> list[tuple[str, str]]:
+        """The (component, alias) of each trained model a predict job's component reads."""
+        found = []
+        for ref in self.model_inputs + self.isometric_model_inputs:
+            if ref.startswith(PIPELINE):
+                parts = ref.split(".")
+                if len(parts) != 3:
+                    raise ParameterError(
+                        f"{self.name} reads model {ref!r}; write pipeline.<component>.<alias>"
+                    )
+                found.append((parts[1], parts[2]))
+        return found
 
     def edges(self) -> list[tuple[str, str]]:
         """Distinct (upstream, "data" | "model") pairs, in input order."""
@@ -209,6 +228,11 @@ def _section(root: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
     for key in keys:
         node = node.get(key) if isinstance(node, Mapping) else None
     return node if isinstance(node, Mapping) else {}
+
+
+def merge_sections(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Conf sections deep-merged, later ones winning (as parameters merge)."""
+    return _merge(*layers)
 
 
 def _merge(*layers: Mapping[str, Any] | None) -> dict[str, Any]:

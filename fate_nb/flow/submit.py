@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from fate_nb.components import get_component, module_roles
-from fate_nb.flow import ids, jobs, plans
+from fate_nb.flow import ids, jobs, plans, predict
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.dsl import JobPlan, parse_job
 from fate_nb.flow.errors import ParameterError
@@ -70,9 +70,9 @@ def check_job(request: Mapping[str, Any]) -> tuple[JobPlan, list[str]]:
 
 def _check_job_parameters(plan: JobPlan) -> None:
     parameters = plan.job_parameters
-    if parameters.get("job_type", "train") != "train":
+    if parameters.get("job_type", "train") not in ("train", predict.PREDICT):
         raise ParameterError(
-            f"job_type {parameters['job_type']!r} is not supported yet; submit a train job"
+            f"job_type is {parameters['job_type']!r}; use train or {predict.PREDICT}"
         )
     work_mode = parameters.get("work_mode", 0)
     if isinstance(work_mode, bool) or work_mode not in (0, 1):
@@ -111,9 +111,18 @@ def submit_job(
     config: FlowConfig, engine: Engine, request: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """Check the job, write its files and a row per party and task; return id and answer."""
+    train_conf: dict[str, Any] = {}
+    if predict.job_type(request.get("job_runtime_conf") or {}) == predict.PREDICT:
+        dsl, conf, train = predict.resolve(engine, request)
+        request = {**request, "job_dsl": dsl, "job_runtime_conf": conf}
+        train_conf = json.loads(train.runtime_conf)
     plan, warnings = check_job(request)
     job_id = ids.new_job_id()
-    model_info = {"model_id": model_id(plan.roles), "model_version": job_id}
+    if train_conf:
+        given = plan.job_parameters
+        model_info = {"model_id": given["model_id"], "model_version": given["model_version"]}
+    else:
+        model_info = {"model_id": model_id(plan.roles), "model_version": job_id}
     dsl = request["job_dsl"]
     conf = _stored_conf(plan, model_info)
 
@@ -130,7 +139,7 @@ def submit_job(
         for warning in warnings:
             schedule_log.write(f"WARNING {warning}\n")
 
-    _write_rows(engine, job_id, plan, dsl, conf)
+    _write_rows(engine, job_id, plan, dsl, conf, train_conf)
     log.info("job %s submitted with %d components", job_id, len(plan.components))
     for warning in warnings:
         log.warning("job %s: %s", job_id, warning)
@@ -149,7 +158,14 @@ def submit_job(
     return job_id, data
 
 
-def _write_rows(engine: Engine, job_id: str, plan: JobPlan, dsl: Any, conf: dict[str, Any]) -> None:
+def _write_rows(
+    engine: Engine,
+    job_id: str,
+    plan: JobPlan,
+    dsl: Any,
+    conf: dict[str, Any],
+    train_conf: dict[str, Any],
+) -> None:
     rows: list[Job | Task] = []
     for role, parties in plan.roles.items():
         for party_id in dict.fromkeys(parties):
@@ -167,6 +183,7 @@ def _write_rows(engine: Engine, job_id: str, plan: JobPlan, dsl: Any, conf: dict
                     ),
                     dsl=json.dumps(dsl),
                     runtime_conf=json.dumps(conf),
+                    train_runtime_conf=json.dumps(train_conf),
                     status=jobs.WAITING,
                     tag="",
                 )

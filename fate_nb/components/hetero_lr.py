@@ -107,6 +107,11 @@ class HeteroLRParam(Params):
             raise ParameterError(
                 f"{where}: max_iter must be at least 1, learning_rate above 0, alpha at least 0"
             )
+        if self.validation_freqs is not None or self.early_stopping_rounds is not None:
+            raise ParameterError(
+                f"{where}: validation during training (validation_freqs, "
+                "early_stopping_rounds) is not supported yet; leave them null"
+            )
         if not 8 <= self.floating_point_precision <= 52:
             raise ParameterError(f"{where}.floating_point_precision must be from 8 to 52")
 
@@ -159,6 +164,11 @@ class HeteroLR(Component):
         trained = ctx.input_model(self.module)
         if trained is not None:
             return _predict(ctx, trained[1])
+        if "eval_data" in ctx.data_inputs:
+            raise ParameterError(
+                f"{ctx.task.component_name}: validation data next to train_data is not "
+                "supported yet; evaluate the training output, or run a predict job"
+            )
         if ctx.role == "arbiter":
             return run_arbiter(ctx)
         if ctx.role == "host":

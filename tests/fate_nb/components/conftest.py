@@ -1,10 +1,14 @@
-"""A store in a temporary home, uploaded tables, and components run in real task contexts."""
+"""A store in a temporary home, uploaded tables, components run in real task contexts, and a
+real federation broker for components whose parties run at once in threads."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,8 @@ from csv_files import DATA_DIR
 from sqlalchemy.engine import Engine
 
 from fate_nb.components import TaskContext, get_component
+from fate_nb.federation import Federation
+from fate_nb.federation.broker import Broker
 from fate_nb.flow import ingest, tables, tracking
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.store import (
@@ -178,3 +184,90 @@ def guest_csv() -> pd.DataFrame:
     """breast_hetero_guest.csv as pandas reads it, ids as text, sorted by id."""
     frame = pd.read_csv(DATA_DIR / "breast_hetero_guest.csv", dtype={"id": str})
     return frame.sort_values("id", ignore_index=True)
+
+
+class RunningBroker:
+    """A broker serving on an event loop in a thread, as it does in the server."""
+
+    def __init__(self) -> None:
+        self.broker = Broker()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.socket = str(self._call(self.broker.start()))
+        self.clients: list[Federation] = []
+        self._components = itertools.count()
+
+    def _call(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
+
+    def _soon(self, function: Any, *args: Any) -> Any:
+        async def run() -> Any:
+            return function(*args)
+
+        return self._call(run())
+
+    def new_component(self) -> str:
+        """A component name of its own, so runs in one test never see each other's messages."""
+        return f"intersection_{next(self._components)}"
+
+    def federation(
+        self, job_id: str, component: str, party: tuple[str, str], roles: dict[str, list[int]]
+    ) -> Federation:
+        """A Federation client for one party of ``component``, closed when the test ends."""
+        role, party_id = party
+        token = self._soon(self.broker.register, job_id, component, role, party_id, roles)
+        client = Federation(self.socket, token, role, party_id, roles, timeout=60)
+        self.clients.append(client)
+        return client
+
+    def client(self, ctx: TaskContext, component: str, roles: dict[str, list[int]]) -> Federation:
+        """A Federation client for the task of ``ctx``, as the scheduler would hand out."""
+        task = ctx.task
+        return self.federation(task.job_id, component, (task.role, task.party_id), roles)
+
+    def drop_job(self, job_id: str) -> None:
+        """End a job: whoever still waits for one of its messages fails at once."""
+        self._soon(self.broker.drop_job, job_id)
+
+    def run_parties(
+        self, contexts: dict[tuple[str, str], TaskContext], roles: dict[str, list[int]]
+    ) -> dict[tuple[str, str], Ran]:
+        """Run a component's tasks at once in threads; the first failure ends the job, raised."""
+        component = self.new_component()
+        for ctx in contexts.values():
+            ctx.roles = roles
+            ctx.federation = self.client(ctx, component, roles)
+        with ThreadPoolExecutor(len(contexts)) as pool:
+            futures = {
+                party: pool.submit(get_component(ctx.task.module_name)().run, ctx)
+                for party, ctx in contexts.items()
+            }
+            done, pending = wait(futures.values(), timeout=120, return_when=FIRST_EXCEPTION)
+            failed = [future.exception() for future in done if future.exception() is not None]
+            # A party may start waiting only after a drop, so drop until every party gave up.
+            while pending:
+                self.drop_job(next(iter(contexts.values())).task.job_id)
+                _, pending = wait(pending, timeout=0.1)
+            if failed:
+                raise failed[0]
+            return {
+                party: Ran(contexts[party], future.result()) for party, future in futures.items()
+            }
+
+    def stop(self) -> None:
+        """Close every client, then the broker and its loop."""
+        for client in self.clients:
+            client.close()
+        self._call(self.broker.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture
+def broker() -> Iterator[RunningBroker]:
+    """A running broker, stopped (with its clients) when the test ends."""
+    running = RunningBroker()
+    yield running
+    running.stop()

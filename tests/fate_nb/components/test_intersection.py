@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
-import itertools
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -20,15 +17,14 @@ from csv_files import DATA_DIR
 
 from fate_nb.components import _psi, module_roles
 from fate_nb.components.intersection import Intersection, IntersectionParam
-from fate_nb.federation import Federation, IntArray
-from fate_nb.federation.broker import Broker
+from fate_nb.federation import IntArray
 from fate_nb.federation.codec import decode
 from fate_nb.flow import tracking
 from fate_nb.flow.errors import ParameterError
 from fate_nb.flow.store import DataTable
 
 if TYPE_CHECKING:
-    from conftest import Flow
+    from conftest import Flow, RunningBroker
 
     from fate_nb.components import TaskContext
 
@@ -37,61 +33,6 @@ ONE_HOST = {"guest": [9999], "host": [10000], "arbiter": [10000]}
 TWO_HOSTS = {"guest": [9999], "host": [10000, 10001], "arbiter": [10000]}
 FAST_RSA = {"intersect_method": "rsa", "rsa_params": {"key_length": 512}}
 RAW = {"intersect_method": "raw"}
-
-
-class RunningBroker:
-    """A broker serving on an event loop in a thread, as it does in the server."""
-
-    def __init__(self) -> None:
-        self.broker = Broker()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.socket = str(self._call(self.broker.start()))
-        self.clients: list[Federation] = []
-        self._components = itertools.count()
-
-    def _call(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
-
-    def _soon(self, function: Any, *args: Any) -> Any:
-        async def run() -> Any:
-            return function(*args)
-
-        return self._call(run())
-
-    def new_component(self) -> str:
-        """A component name of its own, so runs in one test never see each other's messages."""
-        return f"intersection_{next(self._components)}"
-
-    def client(self, ctx: TaskContext, component: str, roles: dict[str, list[int]]) -> Federation:
-        """A Federation client for the task of ``ctx``, as the scheduler would hand out."""
-        task = ctx.task
-        token = self._soon(
-            self.broker.register, task.job_id, component, task.role, task.party_id, roles
-        )
-        client = Federation(self.socket, token, task.role, task.party_id, roles, timeout=60)
-        self.clients.append(client)
-        return client
-
-    def drop_job(self, job_id: str) -> None:
-        """End a job: whoever still waits for one of its messages fails at once."""
-        self._soon(self.broker.drop_job, job_id)
-
-    def stop(self) -> None:
-        for client in self.clients:
-            client.close()
-        self._call(self.broker.close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@pytest.fixture
-def broker() -> Iterator[RunningBroker]:
-    running = RunningBroker()
-    yield running
-    running.stop()
 
 
 @dataclass

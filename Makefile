@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 # Run apt-get through sudo only when we are not root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: venv dot test demo bench lint format
+.PHONY: venv dot test quality demo bench bench-lr lint format
 
 ## venv: (internal) create .venv and install the project with its test extras
 venv: $(STAMP)
@@ -41,6 +41,10 @@ test: venv dot
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## quality: the slow quality tests only (HeteroLR on default_credit; extra args: PYTEST_ARGS=...)
+quality: venv dot
+	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+
 ## demo: start a server and upload demo data
 demo: venv dot
 	$(BIN)/python -m fate_nb.demo
@@ -48,6 +52,10 @@ demo: venv dot
 ## bench: upload throughput / memory benchmark (extra args: BENCH_ARGS=...)
 bench: venv
 	$(BIN)/python bench/upload.py $(BENCH_ARGS)
+
+## bench-lr: HeteroLR seconds per iteration and AUC, breast and default_credit (BENCH_ARGS=...)
+bench-lr: venv
+	$(BIN)/python bench/hetero_lr.py $(BENCH_ARGS)
 
 ## lint: check formatting and lint without changing anything
 lint: venv

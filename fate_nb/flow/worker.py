@@ -40,23 +40,16 @@ def stop_on_sigterm() -> None:
 
 
 PROGRESS_EVERY_S = 0.5
+PARENT_CHECK_S = 0.5
 
 
 def _progress_reporter(engine: Engine, task: Task) -> Callable[[float], None]:
-    """A callback for a component's progress; local jobs show it as the job's progress.
-
-    It also stops the task when the server that started it is gone: nobody would record its
-    end, and the next server start marks the job failed.
-    """
-    parent = os.getppid()
+    """A callback for a component's progress; local jobs show it as the job's progress."""
     last = {"percent": -1, "time": 0.0}
     # A DSL job's progress counts finished components; only one-task local jobs show more.
     shown = task.role == jobs.LOCAL_ROLE
 
     def report(fraction: float) -> None:
-        if os.getppid() != parent:
-            log.error("the server that started this task is gone; stopping the task")
-            raise SystemExit(EXIT_FAILED)
         percent = min(99, int(fraction * 100))
         now = time.monotonic()
         if shown and percent != last["percent"] and now - last["time"] >= PROGRESS_EVERY_S:
@@ -64,6 +57,23 @@ def _progress_reporter(engine: Engine, task: Task) -> Callable[[float], None]:
             jobs.update_job(engine, task.job_id, progress=percent)
 
     return report
+
+
+def _watch_parent() -> None:
+    """Stop the task once the process that started it is gone.
+
+    Nobody would record the task's end, and the next server start fails its job anyway; the
+    stop unwinds the task like a stop request, so that what it half-wrote is removed.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        log.error("the server that started this task is gone; stopping the task")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def run_task(
@@ -112,6 +122,7 @@ def _run(
         log.warning("task %s already ended (%s); not running it", task_id, task.status)
         return EXIT_FAILED
     task = jobs.update_task(engine, task, status=jobs.RUNNING, run_pid=os.getpid())
+    _watch_parent()
     log.info("task %s (%s) started for %s %s", task_id, task.module_name, role, party_id)
 
     try:

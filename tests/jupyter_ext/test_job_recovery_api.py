@@ -86,16 +86,23 @@ def test_restart_fails_the_running_job_and_runs_the_waiting_one(tmp_path: Path) 
         first.process.kill()
         first.process.wait()
 
+    # With its server gone, the worker stops by itself rather than work for nobody.
+    deadline = time.monotonic() + 20
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
+        assert time.monotonic() < deadline, "the worker outlived its server"
+        time.sleep(0.1)
+
     second = _start(root, home, tmp_path / "second.log")
     try:
         with second.client() as client:
             row = _post(client, "job/query", {"job_id": running})["data"][0]
             assert row["f_status"] == "failed"
             assert row["f_error"] == "the server restarted while the job ran"
-            task = _post(
-                client, "job/task/query", {"job_id": running, "component_name": "dataio_0"}
-            )["data"][0]
-            assert task["f_status"] == "failed"
+            # DataIO may have finished before the server died; nothing is left running.
+            tasks = _post(client, "job/task/query", {"job_id": running})["data"]
+            statuses = {t["f_component_name"]: t["f_status"] for t in tasks}
+            assert statuses["dataio_0"] in ("failed", "success")
+            assert statuses["feature_scale_0"] in ("failed", "canceled")
             assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
 
             assert _wait(client, waiting, END_STATUSES)["f_status"] == "success"

@@ -166,7 +166,7 @@ async def test_args_inputs_are_refused_in_dsl_v2(flow_api: FlowApi, jp_serverapp
     [
         ({"timeout": -5}, "job_parameters.timeout is -5; give seconds, above 0"),
         ({"work_mode": 3}, "job_parameters.work_mode is 3"),
-        ({"job_type": "predict"}, "job_type 'predict' is not supported yet"),
+        ({"job_type": "cross_validate"}, "job_type is 'cross_validate'; use train or predict"),
         ({"task_parallelism": 0}, "job_parameters.task_parallelism is 0"),
         ({"work_mode": True}, "job_parameters.work_mode is True"),
     ],

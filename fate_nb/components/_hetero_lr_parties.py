@@ -97,13 +97,13 @@ def _model(
         "reEncryptBatches": "0",
     }
     param = {
-        "iters": str(iters),
+        "iters": iters,
         "lossHistory": losses,
         "isConverged": converged,
         "weight": {name: float(w) for name, w in zip(header, weights, strict=True)},
         "intercept": float(intercept),
         "header": header,
-        "bestIteration": "-1",
+        "bestIteration": -1,
     }
     ctx.save_model(meta, param)
 

@@ -143,6 +143,8 @@ class Component(abc.ABC):
     roles: ClassVar[frozenset[str]]
     param_class: ClassVar[type[Params]] = Params
     need_deploy: ClassVar[bool] = True
+    # FATE's model buffers are named <stem>Meta and <stem>Param; the module name by default.
+    model_buffer: ClassVar[str] = ""
     # Modules the user may name in a DSL; Upload and Download run only as local jobs.
     in_dsl: ClassVar[bool] = True
     # Whether the DSL must give the component a data input (Reader reads a stored table).
@@ -151,3 +153,23 @@ class Component(abc.ABC):
     @abc.abstractmethod
     def run(self, ctx: TaskContext) -> dict[str, Any]:
         """Do the task's work; return its summary (a JSON object)."""
+
+    @classmethod
+    def serve(
+        cls,
+        frame: pd.DataFrame,
+        schema: dict[str, Any],
+        meta: dict[str, Any],
+        param: dict[str, Any],
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Transform rows to score online with this module's trained model (Meta and Param)."""
+        raise ParameterError(
+            f"{cls.module} cannot score rows online; serve a model of DataIO or DataTransform, "
+            "FeatureScale, Intersection and HeteroLR or HomoLR"
+        )
+
+    @classmethod
+    def buffer_names(cls) -> tuple[str, str]:
+        """The names of FATE's Meta and Param buffers of this module's model."""
+        stem = cls.model_buffer or cls.module
+        return f"{stem}Meta", f"{stem}Param"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,37 +161,26 @@ class DataIO(Component):
 
         loaded = ctx.input_model(*_MODULES)
         rules = _rules_from_params(ctx.params) if loaded is None else _rules_from_model(*loaded)
-        sid, columns = str(frame.columns[0]), [str(name) for name in frame.columns[1:]]
-        label = _label_column(rules, columns, f"{table.namespace}.{table.table_name}", where)
-        header = [name for name in columns if name != label]
-        if rules.header is not None and sorted(rules.header) != sorted(header):
-            raise DataError(
-                f"{where}: the table's features {header} differ from the input model's "
-                f"{rules.header}; give a table with the same columns"
-            )
-        header = rules.header or header
-        if set(rules.exclusive) - set(header):
-            raise ParameterError(
-                f"{where}.exclusive_data_type names columns that are not features: "
-                f"{sorted(set(rules.exclusive) - set(header))}; use names from {header}"
-            )
+        name = f"{table.namespace}.{table.table_name}"
+        output, schema = _convert(frame, rules, name, where, ctx.progress)
+        sid, label, header = schema["sid"], schema.get("label_name"), schema["header"]
 
-        ids = frame[sid].astype(str)
-        output = pd.DataFrame({sid: ids})
-        if label is not None:
-            output[label] = _label_values(frame[label], rules.label_type, ids, where)
-        for position, name in enumerate(header):
-            output[name] = _feature(frame[name], name, rules, ids, where)
-            ctx.progress(0.2 + 0.6 * (position + 1) / len(header))
-
-        schema: dict[str, Any] = {"sid": sid, "header": header}
-        if label is not None:
-            schema["label_name"] = label
         ctx.save_data(output, schema, table.partition)
         meta = loaded[0] if loaded is not None else _meta(ctx.params, rules)
         ctx.save_model(meta, _param(header, sid, label, rules))
         log.info("%s: %d rows, %d features, label %s", where, len(output), len(header), label)
         return _summary(len(output), header, label, rules)
+
+    @classmethod
+    def serve(
+        cls,
+        frame: pd.DataFrame,
+        schema: dict[str, Any],
+        meta: dict[str, Any],
+        param: dict[str, Any],
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Convert rows to score (id column first) with a trained model's settings."""
+        return _convert(frame, _rules_from_model(meta, param), "the rows to score", cls.module)
 
 
 class DataTransform(DataIO):
@@ -198,6 +188,44 @@ class DataTransform(DataIO):
 
     module = "DataTransform"
     param_class = DataTransformParam
+
+
+def _convert(
+    frame: pd.DataFrame,
+    rules: _Rules,
+    table: str,
+    where: str,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The id, the label and the typed, filled features of ``frame``, and their schema."""
+    sid, columns = str(frame.columns[0]), [str(name) for name in frame.columns[1:]]
+    label = _label_column(rules, columns, table, where)
+    header = [name for name in columns if name != label]
+    if rules.header is not None and sorted(rules.header) != sorted(header):
+        raise DataError(
+            f"{where}: the features {header} of {table} differ from the input model's "
+            f"{rules.header}; give the same columns"
+        )
+    header = rules.header or header
+    if set(rules.exclusive) - set(header):
+        raise ParameterError(
+            f"{where}.exclusive_data_type names columns that are not features: "
+            f"{sorted(set(rules.exclusive) - set(header))}; use names from {header}"
+        )
+
+    ids = frame[sid].astype(str)
+    output = pd.DataFrame({sid: ids})
+    if label is not None:
+        output[label] = _label_values(frame[label], rules.label_type, ids, where)
+    for position, name in enumerate(header):
+        output[name] = _feature(frame[name], name, rules, ids, where)
+        if progress is not None:
+            progress(0.2 + 0.6 * (position + 1) / len(header))
+
+    schema: dict[str, Any] = {"sid": sid, "header": header}
+    if label is not None:
+        schema["label_name"] = label
+    return output, schema
 
 
 def _refuse_unsupported(value: str, key: str, later: tuple[str, ...], where: str) -> None:

@@ -75,6 +75,7 @@ class FeatureScale(Component):
     """FATE's FeatureScale: scale the chosen features; the id and the label stay as they are."""
 
     module = "FeatureScale"
+    model_buffer = "Scale"
     roles = frozenset({"guest", "host"})
     param_class = FeatureScaleParam
 
@@ -96,17 +97,9 @@ class FeatureScale(Component):
             center, spread = _fit(params, features, lower, upper, where)
             meta = _meta(params, columns, len(header))
         else:
-            meta, param = loaded
-            method, stored = meta.get("method", STANDARD), param.get("colScaleParam", {})
-            columns = [name for name in param.get("header", header) if name in stored]
-            features = _features(frame, columns, where)
-            lower, upper, center, spread = (
-                pd.Series({name: float(stored[name].get(key, 0.0)) for name in columns})
-                for key in ("columnLower", "columnUpper", "mean", "std")
-            )
-            if method == MIN_MAX:
-                center, spread = lower, _nonzero(upper - lower)
-            features = features.clip(lower, upper, axis=1)
+            meta = loaded[0]
+            method, columns, lower, upper, center, spread = _stored(*loaded, header)
+            features = _features(frame, columns, where).clip(lower, upper, axis=1)
         ctx.progress(0.6)
 
         output = frame.copy()
@@ -127,6 +120,37 @@ class FeatureScale(Component):
             }
             for name, values in columns_param.items()
         }
+
+    @classmethod
+    def serve(
+        cls,
+        frame: pd.DataFrame,
+        schema: dict[str, Any],
+        meta: dict[str, Any],
+        param: dict[str, Any],
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Scale rows to score with a trained model, as a predict job does."""
+        header = header_of(schema)
+        _, columns, lower, upper, center, spread = _stored(meta, param, header)
+        output = frame.copy()
+        features = _features(frame, columns, cls.module).clip(lower, upper, axis=1)
+        output[columns] = (features - center) / spread
+        return output, {**schema, "header": header}
+
+
+def _stored(
+    meta: dict[str, Any], param: dict[str, Any], header: list[str]
+) -> tuple[str, list[str], pd.Series, pd.Series, pd.Series, pd.Series]:
+    """A trained model's method, scaled columns, clip bounds, centre and spread."""
+    method, stored = meta.get("method", STANDARD), param.get("colScaleParam", {})
+    columns = [name for name in param.get("header", header) if name in stored]
+    lower, upper, center, spread = (
+        pd.Series({name: float(stored[name].get(key, 0.0)) for name in columns}, dtype="float64")
+        for key in ("columnLower", "columnUpper", "mean", "std")
+    )
+    if method == MIN_MAX:
+        center, spread = lower, _nonzero(upper - lower)
+    return method, columns, lower, upper, center, spread
 
 
 def _is_int(value: Any) -> bool:

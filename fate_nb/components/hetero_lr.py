@@ -154,6 +154,7 @@ class HeteroLR(Component):
     """FATE's HeteroLR on guest, hosts and arbiter (see the module's message list)."""
 
     module = "HeteroLR"
+    model_buffer = "HeteroLogisticRegression"
     roles = frozenset({"guest", "host", "arbiter"})
     param_class = HeteroLRParam
 

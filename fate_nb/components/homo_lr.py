@@ -169,6 +169,7 @@ class HomoLR(Component):
     """FATE's HomoLR: guest and hosts train, the arbiter averages (see the module's messages)."""
 
     module = "HomoLR"
+    model_buffer = "HomoLogisticRegression"
     roles = frozenset({"guest", "host", "arbiter"})
     param_class = HomoLRParam
 
@@ -365,13 +366,13 @@ def _save_model(
         "reEncryptBatches": str(params.re_encrypt_batches),
     }
     param = {
-        "iters": str(iters),
+        "iters": iters,
         "lossHistory": losses,
         "isConverged": converged,
         "weight": {name: float(w) for name, w in zip(header, weights, strict=False)},
         "intercept": float(weights[len(header)]) if intercept else 0.0,
         "header": header,
-        "bestIteration": "-1",
+        "bestIteration": -1,
     }
     ctx.save_model(meta, param)
 

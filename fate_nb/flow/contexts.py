@@ -106,3 +106,14 @@ def _model_inputs(
         stored = tracking.component_models(engine, task.job_id, upstream, task.role, task.party_id)
         models += [model for model in stored if model.model_alias == alias]
     return models
+
+
+def task_input_tables(engine: Engine, task: Task) -> dict[str, list[DataTable]]:
+    """The tables a task of a stored job read, by input key."""
+    with session(engine) as db:
+        job = db.get(Job, (task.job_id, task.role, task.party_id))
+    if job is None:
+        raise NotFound(f"job {task.job_id} has no row for {task.role} {task.party_id}")
+    plan = plans.load_plan(job)
+    index = plans.party_index(plan, task.role, task.party_id)
+    return _data_inputs(engine, plan, plan.component(task.component_name), task, index)

@@ -17,6 +17,7 @@ its traceback and answered with a generic retcode 100.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class RetCode(IntEnum):
@@ -33,13 +34,17 @@ class RetCode(IntEnum):
 
 
 class FlowError(Exception):
-    """An error a client can act on; its message goes to ``retmsg`` as it is."""
+    """An error a client can act on; its message goes to ``retmsg`` as it is.
+
+    ``data``, when given, is answered beside it (FATE's per-party detail of a failed load).
+    """
 
     retcode: RetCode = RetCode.EXCEPTION_ERROR
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, data: Any = None) -> None:
         super().__init__(message)
         self.message = message
+        self.data = data
 
 
 class ParameterError(FlowError):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from fate_nb.federation.broker import Broker
-from fate_nb.flow import jobs, plans
+from fate_nb.flow import jobs, models, plans
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.dsl import ComponentPlan
 from fate_nb.flow.launcher import LauncherGone, Worker, WorkerLauncher, stop_worker
@@ -123,6 +123,13 @@ class JobScheduler:
                 log.exception("job %s ended %s but could not be recorded", job_id, status)
 
     def _end_job(self, job_id: str, status: str, error: str | None) -> None:
+        if status == jobs.SUCCESS:
+            try:
+                models.register_job(self.engine, job_id)
+            except Exception:
+                log.exception("job %s: its models could not be registered", job_id)
+                status = jobs.FAILED
+                error = "the job's models could not be registered; the server log has the details"
         fields: dict[str, object] = {"status": status, "error": error}
         if status == jobs.SUCCESS:
             fields["progress"] = 100

@@ -1,4 +1,4 @@
-"""SQLModel tables for jobs, tasks, data tables and task outputs, and the engine holding them."""
+"""SQLModel tables for jobs, tasks, tables, task outputs and models, and the engine holding them."""
 
 from __future__ import annotations
 
@@ -138,6 +138,40 @@ class TrackingMetric(SQLModel, table=True):
     key: str = "null"
     value: str = "null"
     create_time: int = Field(default_factory=now_ms)
+
+
+class MLModel(SQLModel, table=True):
+    """One party's trained model version: FATE 1.5's model info, with its pipeline."""
+
+    __tablename__ = "t_machine_learning_model_info"
+
+    party_model_id: str = Field(primary_key=True, max_length=512)
+    model_version: str = Field(primary_key=True, max_length=32)
+    model_id: str = Field(index=True, max_length=512)
+    role: str = Field(max_length=32)
+    party_id: str = Field(max_length=32)
+    job_id: str = Field(max_length=32)
+    roles: str = "{}"
+    initiator_role: str = ""
+    initiator_party_id: str = ""
+    train_dsl: str = "{}"
+    inference_dsl: str = "{}"
+    train_runtime_conf: str = "{}"
+    loaded_times: int = 0
+    create_time: int = Field(default_factory=now_ms)
+    update_time: int = Field(default_factory=now_ms)
+
+
+class ServiceBinding(SQLModel, table=True):
+    """A serving ``service_id`` bound to the initiator's loaded model version."""
+
+    __tablename__ = "t_service_binding"
+
+    service_id: str = Field(primary_key=True, max_length=256)
+    party_model_id: str = Field(max_length=512)
+    model_version: str = Field(max_length=32)
+    create_time: int = Field(default_factory=now_ms)
+    update_time: int = Field(default_factory=now_ms)
 
 
 def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:

@@ -87,9 +87,10 @@ class FlowHandler(ExtensionHandlerMixin, APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Every failure in FATE's envelope; only FlowError messages reach the client."""
         error = (kwargs.get("exc_info") or (None, None, None))[1]
+        data = None
         if isinstance(error, FlowError):
             self.set_status(self.error_status)
-            retcode, retmsg = int(error.retcode), error.message
+            retcode, retmsg, data = int(error.retcode), error.message, error.data
         elif isinstance(error, web.HTTPError):
             retcode = RetCode.PARAMETER_ERROR if status_code < 500 else RetCode.EXCEPTION_ERROR
             retmsg = error.log_message % error.args if error.log_message else _phrase(status_code)
@@ -103,7 +104,7 @@ class FlowHandler(ExtensionHandlerMixin, APIHandler):
         else:
             retcode, retmsg = RetCode.EXCEPTION_ERROR, _phrase(status_code)
         self.set_header("Content-Type", "application/json")
-        self.finish(envelope(retcode, retmsg))
+        self.finish(envelope(retcode, retmsg, data))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         """Log client errors in one line; keep tracebacks for the unexpected."""

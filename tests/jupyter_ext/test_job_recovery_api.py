@@ -7,50 +7,16 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-import httpx
 import psutil
 from csv_files import DATA_DIR, write_large_csv
 from job_confs import single_party_v1_job, v1_job
+from sync_flow import END_STATUSES, post, upload, wait
 
 from fate_nb.launch import ServerProcess, start_server
 
 BIG_TABLE = {"name": "big", "namespace": "restart"}
 SMALL_TABLE = {"name": "breast_hetero_guest", "namespace": "experiment"}
-END_STATUSES = {"success", "failed", "canceled", "timeout"}
-
-
-def _post(client: httpx.Client, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(f"v1/{path}", json=payload)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _wait(client: httpx.Client, job_id: str, statuses: set[str], limit_s: float = 120) -> dict:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        reply = _post(client, "job/query", {"job_id": job_id})
-        if reply["retcode"] == 0 and reply["data"][0]["f_status"] in statuses:
-            return reply["data"][0]
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} never reached {statuses}")
-
-
-def _upload(client: httpx.Client, file: str, table: dict[str, str]) -> None:
-    reply = _post(
-        client,
-        "data/upload",
-        {
-            "file": file,
-            "head": 1,
-            "partition": 4,
-            "use_local_data": 0,
-            "namespace": table["namespace"],
-            "table_name": table["name"],
-        },
-    )
-    assert _wait(client, reply["jobId"], END_STATUSES)["f_status"] == "success"
 
 
 def _start(root: Path, home: Path, log: Path) -> ServerProcess:
@@ -68,18 +34,18 @@ def test_restart_fails_the_running_job_and_runs_the_waiting_one(tmp_path: Path) 
     first = _start(root, home, tmp_path / "first.log")
     try:
         with first.client() as client:
-            _upload(client, "big.csv", BIG_TABLE)
-            _upload(client, "breast_hetero_guest.csv", SMALL_TABLE)
-            running = _post(client, "job/submit", single_party_v1_job(BIG_TABLE))["jobId"]
-            waiting = _post(client, "job/submit", single_party_v1_job(SMALL_TABLE))["jobId"]
-            _wait(client, running, {"running"})
+            upload(client, "big.csv", BIG_TABLE)
+            upload(client, "breast_hetero_guest.csv", SMALL_TABLE)
+            running = post(client, "job/submit", single_party_v1_job(BIG_TABLE))["jobId"]
+            waiting = post(client, "job/submit", single_party_v1_job(SMALL_TABLE))["jobId"]
+            wait(client, running, {"running"})
             deadline = time.monotonic() + 60
             pid = None
             while pid is None and time.monotonic() < deadline:
-                tasks = _post(client, "job/task/query", {"job_id": running, "status": "running"})
+                tasks = post(client, "job/task/query", {"job_id": running, "status": "running"})
                 pid = tasks["data"][0]["f_run_pid"] if tasks["retcode"] == 0 else None
             assert pid is not None
-            assert _post(client, "job/query", {"job_id": waiting})["data"][0]["f_status"] == (
+            assert post(client, "job/query", {"job_id": waiting})["data"][0]["f_status"] == (
                 "waiting"
             )
     finally:
@@ -95,17 +61,17 @@ def test_restart_fails_the_running_job_and_runs_the_waiting_one(tmp_path: Path) 
     second = _start(root, home, tmp_path / "second.log")
     try:
         with second.client() as client:
-            row = _post(client, "job/query", {"job_id": running})["data"][0]
+            row = post(client, "job/query", {"job_id": running})["data"][0]
             assert row["f_status"] == "failed"
             assert row["f_error"] == "the server restarted while the job ran"
             # DataIO may have finished before the server died; nothing is left running.
-            tasks = _post(client, "job/task/query", {"job_id": running})["data"]
+            tasks = post(client, "job/task/query", {"job_id": running})["data"]
             statuses = {t["f_component_name"]: t["f_status"] for t in tasks}
             assert statuses["dataio_0"] in ("failed", "success")
             assert statuses["feature_scale_0"] in ("failed", "canceled")
             assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
 
-            assert _wait(client, waiting, END_STATUSES)["f_status"] == "success"
+            assert wait(client, waiting, END_STATUSES)["f_status"] == "success"
     finally:
         second.stop()
     log = (tmp_path / "second.log").read_text()
@@ -123,8 +89,8 @@ def test_twenty_jobs_submitted_at_once_all_run(tmp_path: Path) -> None:
     try:
         server.wait_ready()
         with server.client() as client:
-            _upload(client, "breast_hetero_guest.csv", SMALL_TABLE)
-            _upload(
+            upload(client, "breast_hetero_guest.csv", SMALL_TABLE)
+            upload(
                 client,
                 "breast_hetero_host.csv",
                 {"name": "breast_hetero_host", "namespace": "experiment"},
@@ -132,7 +98,7 @@ def test_twenty_jobs_submitted_at_once_all_run(tmp_path: Path) -> None:
 
             def submit(_: int) -> str:
                 with server.client() as own:
-                    reply = _post(own, "job/submit", v1_job())
+                    reply = post(own, "job/submit", v1_job())
                 assert reply["retcode"] == 0, reply
                 return reply["jobId"]
 
@@ -140,7 +106,7 @@ def test_twenty_jobs_submitted_at_once_all_run(tmp_path: Path) -> None:
                 job_ids = list(pool.map(submit, range(20)))
 
             assert len(set(job_ids)) == 20
-            rows = [_wait(client, job_id, END_STATUSES, limit_s=300) for job_id in job_ids]
+            rows = [wait(client, job_id, END_STATUSES, limit_s=300) for job_id in job_ids]
             assert [row["f_status"] for row in rows] == ["success"] * 20
     finally:
         server.stop()

@@ -13,11 +13,23 @@ from typing import IO, Any
 
 from sqlmodel import select
 
-from fate_nb.flow import args, data_access, jobs, logs, queries, storage, submit, tables
+from fate_nb.flow import (
+    args,
+    data_access,
+    jobs,
+    logs,
+    output_data,
+    queries,
+    storage,
+    submit,
+    tables,
+    tracking_views,
+)
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import HomeInUse, ParameterError
 from fate_nb.flow.scheduler import JobScheduler
 from fate_nb.flow.store import DataTable, Job, create_store_engine, init_store, session
+from fate_nb.flow.tracking_views import TrackingReply
 from fate_nb.flow.workers import kill_leftover_workers
 
 log = logging.getLogger(__name__)
@@ -164,6 +176,48 @@ class FlowEngine:
         """Store notes in one party's job row."""
         await asyncio.to_thread(queries.update_notes, self.engine, request)
         return Reply()
+
+    async def tracking_data_view(self, request: Mapping[str, Any]) -> TrackingReply:
+        """A job's partners, input tables and roles as one party sees them."""
+        return await asyncio.to_thread(tracking_views.data_view, self.engine, request)
+
+    async def component_metrics(self, request: Mapping[str, Any]) -> TrackingReply:
+        """A component's metric names by namespace."""
+        return await asyncio.to_thread(tracking_views.metric_names, self.engine, request)
+
+    async def component_metric_all(self, request: Mapping[str, Any]) -> TrackingReply:
+        """Every metric of a component: points and meta by namespace and name."""
+        return await asyncio.to_thread(tracking_views.metric_all, self.engine, request)
+
+    async def component_metric_data(self, request: Mapping[str, Any]) -> TrackingReply:
+        """One metric's points, sorted by key, and its meta."""
+        return await asyncio.to_thread(tracking_views.metric_data, self.engine, request)
+
+    async def component_parameters(self, request: Mapping[str, Any]) -> TrackingReply:
+        """A component's module and merged parameters for one party."""
+        return await asyncio.to_thread(tracking_views.parameters, self.engine, request)
+
+    async def component_output_model(self, request: Mapping[str, Any]) -> TrackingReply:
+        """A component's model: Param as data, Meta and module name as meta."""
+        return await asyncio.to_thread(tracking_views.output_model, self.engine, request)
+
+    async def component_output_data(self, request: Mapping[str, Any]) -> TrackingReply:
+        """The first rows of a component's output table, its header and row count."""
+        return await asyncio.to_thread(output_data.preview, self.config, self.engine, request)
+
+    async def component_output_data_archive(
+        self, request: Mapping[str, Any]
+    ) -> tuple[str, IO[bytes]]:
+        """A tar.gz of a component's output tables: its file name and an open file."""
+        return await asyncio.to_thread(output_data.archive, self.config, self.engine, request)
+
+    async def component_output_tables(self, request: Mapping[str, Any]) -> TrackingReply:
+        """The stored names of a component's output tables."""
+        return await asyncio.to_thread(tracking_views.output_table_list, self.engine, request)
+
+    async def component_summary(self, request: Mapping[str, Any]) -> TrackingReply:
+        """The summary a component's task returned for one party."""
+        return await asyncio.to_thread(tracking_views.summary, self.engine, request)
 
     async def table_info(self, request: Mapping[str, Any]) -> Reply:
         """Count, partition and schema of a table."""

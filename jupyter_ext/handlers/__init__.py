@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jupyter_ext.handlers import data, job, pipeline, table
+from jupyter_ext.handlers import data, job, pipeline, table, tracking
 from jupyter_ext.handlers.base import UnknownEndpointHandler
 
 # The catch-all comes last, so unknown /v1 paths get FATE's envelope instead of an HTML page.
@@ -11,5 +11,6 @@ handlers = [
     *job.handlers,
     *pipeline.handlers,
     *table.handlers,
+    *tracking.handlers,
     (r"/v1/(.*)", UnknownEndpointHandler),
 ]

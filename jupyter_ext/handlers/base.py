@@ -28,9 +28,11 @@ def _phrase(status_code: int) -> str:
         return f"HTTP {status_code}"
 
 
-def envelope(retcode: int, retmsg: str, data: Any = None, job_id: str | None = None) -> str:
+def envelope(
+    retcode: int, retmsg: str, data: Any = None, job_id: str | None = None, meta: Any = None
+) -> str:
     """FATE's JSON reply; keys whose value is None are left out, as FATE 1.5 does."""
-    reply = {"retcode": int(retcode), "retmsg": retmsg, "data": data, "jobId": job_id}
+    reply = {"retcode": int(retcode), "retmsg": retmsg, "data": data, "jobId": job_id, "meta": meta}
     return json.dumps({key: value for key, value in reply.items() if value is not None})
 
 

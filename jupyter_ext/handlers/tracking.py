@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from tornado import web
 
 from fate_nb.flow.errors import RetCode
 from fate_nb.flow.tracking_views import TrackingReply, summary_file
-from jupyter_ext.handlers.base import FileHandler, FlowHandler
-
-
-def tracking_envelope(reply: TrackingReply) -> str:
-    """FATE's envelope of a success with ``meta`` beside ``data``; null keys are left out."""
-    fields = {
-        "retcode": int(RetCode.SUCCESS),
-        "retmsg": reply.retmsg,
-        "data": reply.data,
-        "meta": reply.meta,
-    }
-    return json.dumps({key: value for key, value in fields.items() if value is not None})
+from jupyter_ext.handlers.base import FileHandler, FlowHandler, envelope
 
 
 class TrackingHandler(FlowHandler):
-    """A tracking endpoint: answers a ``TrackingReply``."""
+    """A tracking endpoint: answers a ``TrackingReply``, FATE's ``meta`` beside ``data``."""
 
     def answer(self, reply: TrackingReply) -> None:
         """Write the reply in FATE's envelope."""
         self.set_header("Content-Type", "application/json")
-        self.finish(tracking_envelope(reply))
+        self.finish(envelope(RetCode.SUCCESS, reply.retmsg, reply.data, meta=reply.meta))
 
 
 class DataViewHandler(TrackingHandler):

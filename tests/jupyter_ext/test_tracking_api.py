@@ -249,7 +249,7 @@ async def check_output_data(api: FlowApi, job_id: str) -> list[list[Any]]:
     return list(every["data"])
 
 
-async def check_download(api: FlowApi, job_id: str, rows: list[list[Any]]) -> None:
+async def check_download(api: FlowApi, job_id: str, rows: list[list[Any]], folder: Path) -> None:
     body = {
         "job_id": job_id,
         "component_name": "hetero_lr_0",
@@ -277,6 +277,15 @@ async def check_download(api: FlowApi, job_id: str, rows: list[list[Any]]) -> No
     assert json.loads(files["train.meta"]) == {"header": PREDICTION_HEADER}
     assert json.loads(files["fate_flow_1.4/output_data_meta.json"]) == {"header": PREDICTION_HEADER}
     assert files["fate_flow_1.4/output_data.csv"] == files["train.csv"]
+    # Extracted as FATE's clients do: the 1.4 file is a hard link to the root's CSV.
+    with tarfile.open(fileobj=io.BytesIO(response.body), mode="r:gz") as tar:
+        tar.extractall(folder, filter="data")
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "fate_flow_1.4",
+        "train.csv",
+        "train.meta",
+    ]
+    assert (folder / "fate_flow_1.4" / "output_data.csv").read_bytes() == files["train.csv"]
 
     text = files["train.csv"].decode()
     lines = text.splitlines()
@@ -365,7 +374,7 @@ async def check_errors(api: FlowApi, job_id: str) -> None:
 
 
 async def test_tracking_of_the_hetero_lr_job(
-    flow_api: FlowApi, breast_guest: Path, breast_host: Path
+    flow_api: FlowApi, breast_guest: Path, breast_host: Path, tmp_path: Path
 ) -> None:
     job = {
         "job_dsl": copy.deepcopy(HETERO_LR_DSL),
@@ -378,7 +387,7 @@ async def test_tracking_of_the_hetero_lr_job(
     await check_parameters(flow_api, job_id)
     await check_output_model(flow_api, job_id)
     rows = await check_output_data(flow_api, job_id)
-    await check_download(flow_api, job_id, rows)
+    await check_download(flow_api, job_id, rows, tmp_path / "download")
     await check_summary(flow_api, job_id)
     await check_errors(flow_api, job_id)
 

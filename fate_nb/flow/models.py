@@ -212,10 +212,9 @@ def bind(engine: Engine, request: Mapping[str, Any]) -> str:
     model_id, version = model_key(engine, request)
     parties = _parties(engine, model_id, version)
     initiator = request.get("initiator")
-    if isinstance(initiator, Mapping) and initiator.get("role"):
-        role, party_id = str(initiator["role"]), str(initiator.get("party_id"))
-    else:
-        role, party_id = parties[0].initiator_role, parties[0].initiator_party_id
+    initiator = initiator if isinstance(initiator, Mapping) else {}
+    role = str(initiator.get("role") or parties[0].initiator_role)
+    party_id = str(initiator.get("party_id") or parties[0].initiator_party_id)
     model = next((m for m in parties if (m.role, m.party_id) == (role, party_id)), None)
     if model is None:
         raise NotFound(f"model version {version} has no model for {role} {party_id}")

@@ -94,15 +94,19 @@ def _training_job(engine: Engine, version: str) -> Job:
 
 def inference_dsl(train_dsl: Mapping[str, Any]) -> dict[str, Any]:
     """FATE 1.4's derived predict DSL: deployed components, eval data, the trained models."""
+    deployed = {
+        name
+        for name, spec in train_dsl["components"].items()
+        if spec.get("need_deploy", get_component(spec["module"]).need_deploy)
+    }
     components: dict[str, Any] = {}
     for name, spec in train_dsl["components"].items():
-        deploy = spec.get("need_deploy", get_component(spec["module"]).need_deploy)
-        if not deploy:
+        if name not in deployed:
             continue
         inputs = spec.get("input", {})
         data = {}
         for key, refs in inputs.get("data", {}).items():
-            kept = [_eval_ref(ref) for ref in refs if _kept(ref, components)]
+            kept = [_eval_ref(ref) for ref in refs if _kept(ref, deployed)]
             if kept:
                 data["eval_data" if key in ("train_data", "eval_data") else key] = kept
         new: dict[str, Any] = {"module": spec["module"], "output": copy.deepcopy(spec["output"])}
@@ -114,7 +118,7 @@ def inference_dsl(train_dsl: Mapping[str, Any]) -> dict[str, Any]:
     return {"components": components}
 
 
-def _kept(ref: str, kept: Mapping[str, Any]) -> bool:
+def _kept(ref: str, kept: set[str]) -> bool:
     return ref.startswith("args.") or ref.split(".", 1)[0] in kept
 
 

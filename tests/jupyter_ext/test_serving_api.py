@@ -89,7 +89,7 @@ def test_a_bound_service_scores_new_rows_after_a_restart_as_a_predict_job_does(
     root.mkdir()
     for name in ("breast_hetero_guest.csv", "breast_hetero_host.csv"):
         shutil.copy(DATA_DIR / name, root)
-    guest_rows = pd.read_csv(root / "breast_hetero_guest.csv", float_precision="round_trip")
+    guest_rows = pd.read_csv(root / "breast_hetero_guest.csv")
     new_rows = guest_rows.drop(columns="y").sample(40, random_state=3)
     records = [{**row, "id": str(int(row["id"]))} for row in new_rows.to_dict("records")]
 
@@ -110,6 +110,7 @@ def test_a_bound_service_scores_new_rows_after_a_restart_as_a_predict_job_does(
                 client, "serving/predict", {"service_id": SERVICE, "feature_data": records[0]}
             )
             predicted = post(client, "job/submit", _predict_job(info))
+            assert predicted["retcode"] == 0, predicted
             assert wait(client, predicted["jobId"], END_STATUSES, 300)["f_status"] == "success"
             expected = _predict_job_scores(client, predicted["jobId"])
     finally:

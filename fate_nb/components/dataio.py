@@ -214,13 +214,15 @@ def _convert(
         )
 
     ids = frame[sid].astype(str)
-    output = pd.DataFrame({sid: ids})
+    converted: dict[str, pd.Series] = {sid: ids}
     if label is not None:
-        output[label] = _label_values(frame[label], rules.label_type, ids, where)
+        converted[label] = _label_values(frame[label], rules.label_type, ids, where)
     for position, name in enumerate(header):
-        output[name] = _feature(frame[name], name, rules, ids, where)
+        converted[name] = _feature(frame[name], name, rules, ids, where)
         if progress is not None:
             progress(0.2 + 0.6 * (position + 1) / len(header))
+    # One frame from all columns: adding them one by one costs more than the conversion.
+    output = pd.DataFrame(converted)
 
     schema: dict[str, Any] = {"sid": sid, "header": header}
     if label is not None:
@@ -317,12 +319,12 @@ def _label_values(raw: pd.Series, label_type: str, ids: pd.Series, where: str) -
 
 def _feature(raw: pd.Series, name: str, rules: _Rules, ids: pd.Series, where: str) -> pd.Series:
     values = _numbers(raw)
-    missing = _marked(raw, rules.missing.markers) | raw.isna()
+    missing = _marked(raw, values, rules.missing.markers) | raw.isna()
     outlier = pd.Series(False, index=raw.index)
     if rules.outlier.enabled:
         # Missing values are filled before outliers are looked for, as FATE does.
         taken = missing if rules.missing.enabled else pd.Series(False, index=raw.index)
-        outlier = _marked(raw, rules.outlier.markers) & ~taken
+        outlier = _marked(raw, values, rules.outlier.markers) & ~taken
 
     bad = values.isna() & ~missing & ~outlier
     if bad.any():
@@ -360,9 +362,10 @@ def _as_number(marker: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _marked(raw: pd.Series, markers: list[Any]) -> pd.Series:
+def _marked(raw: pd.Series, values: pd.Series, markers: list[Any]) -> pd.Series:
+    """Where ``raw`` (read as the numbers ``values``) holds one of ``markers``."""
     numbers = [number for number in map(_as_number, markers) if number is not None]
-    hit = _numbers(raw).isin(numbers)
+    hit = values.isin(numbers) if numbers else pd.Series(False, index=raw.index)
     if not pd.api.types.is_numeric_dtype(raw):
         texts = {str(marker) for marker in markers if marker is not None}
         hit |= raw.astype("string").isin(texts).to_numpy(dtype=bool)

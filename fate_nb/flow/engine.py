@@ -18,6 +18,7 @@ from fate_nb.flow import (
     data_access,
     jobs,
     logs,
+    models,
     output_data,
     queries,
     storage,
@@ -28,6 +29,7 @@ from fate_nb.flow import (
 from fate_nb.flow.config import FlowConfig
 from fate_nb.flow.errors import HomeInUse, ParameterError
 from fate_nb.flow.scheduler import JobScheduler
+from fate_nb.flow.serving import Serving
 from fate_nb.flow.store import DataTable, Job, create_store_engine, init_store, session
 from fate_nb.flow.tracking_views import TrackingReply
 from fate_nb.flow.workers import kill_leftover_workers
@@ -70,6 +72,7 @@ class FlowEngine:
         self.engine = create_store_engine(config.db_url)
         init_store(self.engine)
         self.scheduler = JobScheduler(config, self.engine)
+        self.serving = Serving(config, self.engine)
 
     def recover(self) -> None:
         """Fail what a previous server left running, queue what it left waiting, tidy up."""
@@ -231,6 +234,35 @@ class FlowEngine:
             tables.delete_table, self.config, self.engine, namespace, table_name
         )
         return Reply([{"table_name": table_name, "namespace": namespace}])
+
+    async def model_versions(self, request: Mapping[str, Any]) -> Reply:
+        """The version history of one party model id, newest first."""
+        return Reply(await asyncio.to_thread(models.version_history, self.engine, request))
+
+    async def load_model(self, request: Mapping[str, Any]) -> Reply:
+        """Mark a model version loaded for every party that serves it."""
+        data = await asyncio.to_thread(models.load, self.engine, request)
+        return Reply(data, models.new_load_id())
+
+    async def bind_model(self, request: Mapping[str, Any]) -> Reply:
+        """Bind a service id to a loaded model version."""
+        return Reply(retmsg=await asyncio.to_thread(models.bind, self.engine, request))
+
+    async def transfer_model(self, request: Mapping[str, Any]) -> Reply:
+        """One party's model buffers, as FATE-Serving pulls them."""
+        return Reply(await asyncio.to_thread(models.transfer, self.engine, request))
+
+    async def deploy_model(self, request: Mapping[str, Any]) -> Reply:
+        """Set the predict DSL of a model version."""
+        return Reply(await asyncio.to_thread(models.deploy, self.engine, request))
+
+    async def model_predict_dsl(self, request: Mapping[str, Any]) -> Reply:
+        """The predict DSL of a model version."""
+        return Reply(await asyncio.to_thread(models.predict_dsl, self.engine, request))
+
+    async def serve_predict(self, request: Mapping[str, Any]) -> Reply:
+        """Score rows with the model bound to a service id."""
+        return Reply(await asyncio.to_thread(self.serving.predict, request))
 
 
 def _stop_status(request: Mapping[str, Any]) -> str:

@@ -129,6 +129,7 @@ class Serving:
         self._lock = threading.Lock()
         self._shares: dict[tuple[str, str], PartyShare] = {}
         self._host_scores: dict[tuple[str, str, str, int], pd.Series] = {}
+        self._host_tables: dict[tuple[str, str], tuple[str, str]] = {}
 
     def share(self, model: MLModel) -> PartyShare:
         """One party's share, read from the store once."""
@@ -159,7 +160,24 @@ class Serving:
         return found
 
     def _host_table(self, model: MLModel, share: PartyShare) -> DataTable:
-        """The table a host's first served component read in training: its feature rows."""
+        """The table a host's first served component read in training, as stored now."""
+        key = (model.party_model_id, model.model_version)
+        with self._lock:
+            names = self._host_tables.get(key)
+        if names is None:
+            found = self._training_table(model, share)
+            names = (found.namespace, found.table_name)
+            with self._lock:
+                self._host_tables[key] = names
+        table = tables.get_table(self.engine, *names)
+        if table is None:
+            raise NotFound(
+                f"host {model.party_id}'s table {names[1]!r} in namespace {names[0]!r} is gone; "
+                "upload it again to score with this model"
+            )
+        return table
+
+    def _training_table(self, model: MLModel, share: PartyShare) -> DataTable:
         with session(self.engine) as db:
             task = db.exec(
                 select(Task).where(
@@ -193,14 +211,14 @@ class Serving:
         if guest.module == "HeteroLR":
             ids = frame[guest.sid]
             for host in (party for party in parties if party.role == "host"):
-                host_scores = self.host_scores(host)
-                unknown = ids[~ids.isin(host_scores.index)]
-                if len(unknown):
+                host_scores = self.host_scores(host).reindex(ids).to_numpy()
+                unknown = np.isnan(host_scores)
+                if unknown.any():
                     raise NotFound(
-                        f"host {host.party_id} has no row with id {unknown.iloc[0]!r}; score "
-                        "ids that the host's table holds"
+                        f"host {host.party_id} has no row with id {ids[unknown].iloc[0]!r}; "
+                        "score ids that the host's table holds"
                     )
-                scores = scores + host_scores.loc[ids].to_numpy()
+                scores = scores + host_scores
         probabilities = sigmoid(scores)
 
         predictions = [

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from jupyter_ext.handlers import data, job, pipeline, table, tracking
+from jupyter_ext.handlers import data, job, model, pipeline, serving, table, tracking
 from jupyter_ext.handlers.base import UnknownEndpointHandler
 
 # The catch-all comes last, so unknown /v1 paths get FATE's envelope instead of an HTML page.
 handlers = [
     *data.handlers,
     *job.handlers,
+    *model.handlers,
     *pipeline.handlers,
+    *serving.handlers,
     *table.handlers,
     *tracking.handlers,
     (r"/v1/(.*)", UnknownEndpointHandler),

@@ -246,7 +246,9 @@ class FlowEngine:
 
     async def bind_model(self, request: Mapping[str, Any]) -> Reply:
         """Bind a service id to a loaded model version."""
-        return Reply(retmsg=await asyncio.to_thread(models.bind, self.engine, request))
+        retmsg = await asyncio.to_thread(models.bind, self.engine, request)
+        self.serving.forget_binding(str(request.get("service_id")))
+        return Reply(retmsg=retmsg)
 
     async def transfer_model(self, request: Mapping[str, Any]) -> Reply:
         """One party's model buffers, as FATE-Serving pulls them."""

@@ -130,6 +130,12 @@ class Serving:
         self._shares: dict[tuple[str, str], PartyShare] = {}
         self._host_scores: dict[tuple[str, str, str, int], pd.Series] = {}
         self._host_tables: dict[tuple[str, str], tuple[str, str]] = {}
+        self._bindings: dict[str, tuple[MLModel, list[MLModel]]] = {}
+
+    def forget_binding(self, service_id: str) -> None:
+        """Read a service's binding from the store again at its next request."""
+        with self._lock:
+            self._bindings.pop(service_id, None)
 
     def share(self, model: MLModel) -> PartyShare:
         """One party's share, read from the store once."""
@@ -203,7 +209,13 @@ class Serving:
         service_id = args.text(request, "service_id")
         if not service_id:
             raise ParameterError("service_id missing; give the service bound by /v1/model/bind")
-        bound, parties = models.binding(self.engine, service_id)
+        with self._lock:
+            found = self._bindings.get(service_id)
+        if found is None:
+            found = models.binding(self.engine, service_id)
+            with self._lock:
+                self._bindings[service_id] = found
+        bound, parties = found
         guest = self.share(bound)
         frame = _rows(request.get("feature_data"), guest.sid)
 

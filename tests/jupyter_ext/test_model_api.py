@@ -167,3 +167,28 @@ async def test_deploy_sets_the_predict_dsl_that_get_predict_dsl_answers(
     assert "give cpn_list" in nothing["retmsg"]
     assert unknown_model["retcode"] == 101
     assert "no model version 2020" in unknown_model["retmsg"]
+
+
+async def test_binding_a_service_again_scores_with_the_new_version(
+    flow_api: FlowApi, breast_guest: Path, breast_host: Path
+) -> None:
+    await flow_api.upload_breast(breast_guest, breast_host)
+    first = (await _train(flow_api, max_iter=2))["data"]["model_info"]
+    second = (await _train(flow_api, max_iter=4))["data"]["model_info"]
+    row = {"id": "133", **{f"x{i}": 0.1 * i for i in range(10)}}
+
+    versions = []
+    for info in (first, second):
+        assert (await flow_api.post("model/load", _publish_conf(info)))["retcode"] == 0
+        bound = await flow_api.post("model/bind", _publish_conf(info, service_id="svc"))
+        assert bound["retcode"] == 0, bound
+        scored = await flow_api.post("serving/predict", {"service_id": "svc", "feature_data": row})
+        assert scored["retcode"] == 0, scored
+        versions.append(scored["data"])
+
+    assert [v["model_version"] for v in versions] == [
+        first["model_version"],
+        second["model_version"],
+    ]
+    scores = [v["predictions"][0]["predict_score"] for v in versions]
+    assert scores[0] != scores[1]

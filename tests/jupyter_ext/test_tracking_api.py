@@ -22,62 +22,13 @@ from job_confs import (
     ROLES,
     v2_job,
 )
+from tracking_calls import PARTIES, assert_refused, cpn, parse_cell, read_archive, run_job, track
 
-PARTIES = {"guest": GUEST, "host": HOST, "arbiter": ARBITER}
 PREDICTION_HEADER = ["id", "label", "predict_result", "predict_score", "predict_detail", "type"]
 
 
-async def run_job(api: FlowApi, job: dict[str, Any], guest: Path, host: Path) -> str:
-    """Upload the breast tables, run ``job`` to success and return its id."""
-    await api.upload_breast(guest, host)
-    reply = await api.post("job/submit", job)
-    assert reply["retcode"] == 0, reply
-    row = await api.wait_job(reply["jobId"], limit_s=600)
-    assert row["f_status"] == "success", row
-    return str(reply["jobId"])
-
-
-async def track(api: FlowApi, path: str, job_id: str, role: str | None = None, **body: Any) -> Any:
-    """POST a tracking endpoint for one party (the initiator without ``role``)."""
-    if role is not None:
-        body = {"role": role, "party_id": PARTIES[role], **body}
-    return await api.post(f"tracking/{path}", {"job_id": job_id, **body})
-
-
-async def cpn(api: FlowApi, path: str, job_id: str, component: str, role: str, **body: Any) -> Any:
-    """POST a component endpoint for one party."""
-    return await track(api, f"component/{path}", job_id, role, component_name=component, **body)
-
-
-def parse_cell(text: str) -> Any:
-    """A CSV field of the download back into its JSON value: empty is null, text stays text."""
-    if text == "":
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def read_archive(body: bytes) -> dict[str, bytes]:
-    """The files of a tar.gz, by member name (hard links read as their target)."""
-    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
-        return {
-            member.name: tar.extractfile(member).read()  # type: ignore[union-attr]
-            for member in tar.getmembers()
-        }
-
-
-def assert_refused(reply: dict[str, Any], *words: str) -> None:
-    """A clear refusal: retcode 101, no data, a message naming ``words``, no traceback."""
-    assert reply["retcode"] == 101, reply
-    assert "data" not in reply, reply
-    assert "Traceback" not in reply["retmsg"], reply
-    for word in words:
-        assert word in reply["retmsg"], reply
-
-
 async def check_data_view(api: FlowApi, job_id: str) -> None:
+    """2.11: partners, datasets and roles for the initiator and the other parties."""
     initiator = await track(api, "job/data_view", job_id)
     assert initiator == {
         "retcode": 0,
@@ -105,6 +56,7 @@ async def check_data_view(api: FlowApi, job_id: str) -> None:
 
 
 async def check_metrics(api: FlowApi, job_id: str) -> None:
+    """2.12-2.14: names, every metric, one metric by either spelling, and no data."""
     names = await cpn(api, "metrics", job_id, "hetero_lr_0", "arbiter")
     assert names == {"retcode": 0, "retmsg": "success", "data": {"train": ["loss"]}}
 
@@ -161,6 +113,7 @@ async def check_metrics(api: FlowApi, job_id: str) -> None:
 
 
 async def check_parameters(api: FlowApi, job_id: str) -> None:
+    """2.15: merged parameters under FATE's class names; a role without the component."""
     lr = await cpn(api, "parameters", job_id, "hetero_lr_0", "guest")
     assert lr["retcode"] == 0 and set(lr["data"]) == {"module", "HeteroLogisticParam"}
     assert lr["data"]["module"] == "HeteroLR"
@@ -195,6 +148,7 @@ async def check_parameters(api: FlowApi, job_id: str) -> None:
 
 
 async def check_output_model(api: FlowApi, job_id: str) -> None:
+    """2.16: Param as data, Meta and module name as meta; no model is no data."""
     for role, features in (("guest", 10), ("host", 20)):
         model = await cpn(api, "output/model", job_id, "hetero_lr_0", role)
         assert model["retcode"] == 0 and set(model) == {"retcode", "retmsg", "data", "meta"}
@@ -250,6 +204,7 @@ async def check_output_data(api: FlowApi, job_id: str) -> list[list[Any]]:
 
 
 async def check_download(api: FlowApi, job_id: str, rows: list[list[Any]], folder: Path) -> None:
+    """6.5: every row in <name>.csv at the root, FATE 1.4's files beside; HTTP 210 errors."""
     body = {
         "job_id": job_id,
         "component_name": "hetero_lr_0",
@@ -315,6 +270,7 @@ async def check_download(api: FlowApi, job_id: str, rows: list[list[Any]], folde
 
 
 async def check_summary(api: FlowApi, job_id: str) -> None:
+    """The summary as data and as a file; no summary is HTTP 210."""
     loss = (await cpn(api, "metric/all", job_id, "hetero_lr_0", "arbiter"))["data"]
     arbiter = await cpn(api, "summary/download", job_id, "hetero_lr_0", "arbiter")
     assert arbiter["retcode"] == 0 and set(arbiter) == {"retcode", "retmsg", "data"}
@@ -348,6 +304,7 @@ async def check_summary(api: FlowApi, job_id: str) -> None:
 
 
 async def check_errors(api: FlowApi, job_id: str) -> None:
+    """Unknown job, party or component and missing arguments: retcode 101, clear retmsg."""
     component_paths = [
         "component/metrics",
         "component/metric/all",

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from fate_nb import datasets
+from fate_nb import datasets, examples
 from fate_nb.flow.jobs import END_STATUSES
 from fate_nb.launch import running_server
 
@@ -72,44 +72,8 @@ def upload_multipart(client: httpx.Client, file: Path, table_name: str) -> str:
 
 
 def scale_job() -> dict[str, Any]:
-    """DSL v1: DataIO then FeatureScale, on the guest's and the host's breast tables.
-
-    The job of FATE 1.4's published examples, cut after DataIO, with a FeatureScale added.
-    """
-
-    def table(name: str) -> dict[str, list[dict[str, str]]]:
-        return {"train_data": [{"name": name, "namespace": NAMESPACE}]}
-
-    components = {
-        "dataio_0": {
-            "module": "DataIO",
-            "input": {"data": {"data": ["args.train_data"]}},
-            "output": {"data": ["train"], "model": ["dataio"]},
-        },
-        "feature_scale_0": {
-            "module": "FeatureScale",
-            "input": {"data": {"data": ["dataio_0.train"]}},
-            "output": {"data": ["train"], "model": ["feature_scale"]},
-        },
-    }
-    conf = {
-        "initiator": {"role": "guest", "party_id": 9999},
-        "job_parameters": {"work_mode": 0},
-        # The arbiter runs no task here (DataIO and FeatureScale are guest and host modules).
-        "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
-        "role_parameters": {
-            "guest": {
-                "args": {"data": table("breast_hetero_guest")},
-                "dataio_0": {"with_label": [True], "label_name": ["y"]},
-            },
-            "host": {
-                "args": {"data": table("breast_hetero_host")},
-                "dataio_0": {"with_label": [False]},
-            },
-        },
-        "algorithm_parameters": {"feature_scale_0": {"method": "standard_scale"}},
-    }
-    return {"job_dsl": {"components": components}, "job_runtime_conf": conf}
+    """DSL v1: DataIO then FeatureScale, on the guest's and the host's breast tables."""
+    return examples.scale_job()
 
 
 def run_job(client: httpx.Client) -> None:

@@ -6,11 +6,29 @@ import copy
 from typing import Any
 
 from fate_nb import demo
+from fate_nb.examples import (
+    ARBITER,
+    GUEST,
+    GUEST_TABLE,
+    HETERO_LR_CONF,
+    HETERO_LR_DSL,
+    HOST,
+    HOST_TABLE,
+    LR_SETTINGS,
+    ROLES,
+)
 
-GUEST, HOST, ARBITER = 9999, 10000, 10000
-ROLES = {"guest": [GUEST], "host": [HOST], "arbiter": [ARBITER]}
-GUEST_TABLE = {"name": "breast_hetero_guest", "namespace": "experiment"}
-HOST_TABLE = {"name": "breast_hetero_host", "namespace": "experiment"}
+__all__ = [
+    "ARBITER",
+    "GUEST",
+    "GUEST_TABLE",
+    "HETERO_LR_CONF",
+    "HETERO_LR_DSL",
+    "HOST",
+    "HOST_TABLE",
+    "LR_SETTINGS",
+    "ROLES",
+]
 
 V2_DSL: dict[str, Any] = {
     "components": {
@@ -79,73 +97,3 @@ def single_party_v1_job(table: dict[str, str], timeout: float | None = None) -> 
     if timeout is not None:
         conf["job_parameters"]["timeout"] = timeout
     return {"job_dsl": v1_job()["job_dsl"], "job_runtime_conf": conf}
-
-
-# FATE 1.4's published hetero-LR example (fate_flow_api.md 4.3) on breast.
-LR_SETTINGS: dict[str, Any] = {
-    "penalty": "L2",
-    "optimizer": "nesterov_momentum_sgd",
-    "tol": 0.0001,
-    "alpha": 0.01,
-    "max_iter": 30,
-    "early_stop": "weight_diff",
-    "batch_size": -1,
-    "learning_rate": 0.15,
-    "init_param": {"init_method": "random_uniform", "random_seed": 11},
-}
-
-HETERO_LR_DSL: dict[str, Any] = {
-    "components": {
-        "dataio_0": {
-            "module": "DataIO",
-            "input": {"data": {"data": ["args.train_data"]}},
-            "output": {"data": ["train"], "model": ["dataio"]},
-        },
-        "intersection_0": {
-            "module": "Intersection",
-            "input": {"data": {"data": ["dataio_0.train"]}},
-            "output": {"data": ["train"]},
-        },
-        "hetero_lr_0": {
-            "module": "HeteroLR",
-            "input": {"data": {"train_data": ["intersection_0.train"]}},
-            "output": {"data": ["train"], "model": ["hetero_lr"]},
-        },
-        "evaluation_0": {
-            "module": "Evaluation",
-            "input": {"data": {"data": ["hetero_lr_0.train"]}},
-            "output": {"data": ["evaluate"]},
-        },
-    }
-}
-
-HETERO_LR_CONF: dict[str, Any] = {
-    "initiator": {"role": "guest", "party_id": GUEST},
-    "job_parameters": {"work_mode": 0},
-    "role": ROLES,
-    "role_parameters": {
-        "guest": {
-            "args": {"data": {"train_data": [GUEST_TABLE]}},
-            "dataio_0": {
-                "with_label": [True],
-                "label_name": ["y"],
-                "label_type": ["int"],
-                "output_format": ["dense"],
-            },
-            "evaluation_0": {"eval_type": ["binary"], "pos_label": [1]},
-        },
-        "host": {
-            "args": {"data": {"train_data": [HOST_TABLE]}},
-            "dataio_0": {"with_label": [False], "output_format": ["dense"]},
-            "evaluation_0": {"need_run": [False]},
-        },
-    },
-    "algorithm_parameters": {
-        "intersection_0": {
-            "intersect_method": "rsa",
-            "sync_intersect_ids": True,
-            "only_output_key": False,
-        },
-        "hetero_lr_0": LR_SETTINGS,
-    },
-}

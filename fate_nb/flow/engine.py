@@ -163,6 +163,10 @@ class FlowEngine:
         """Job rows matching the request's filters."""
         return Reply(await asyncio.to_thread(queries.query_jobs, self.engine, request))
 
+    async def list_jobs(self, request: Mapping[str, Any]) -> Reply:
+        """The newest job rows, every party's."""
+        return Reply(await asyncio.to_thread(queries.list_jobs, self.engine, request))
+
     async def query_tasks(self, request: Mapping[str, Any]) -> Reply:
         """Task rows matching the request's filters (all tasks without one)."""
         return Reply(await asyncio.to_thread(queries.query_tasks, self.engine, request))
@@ -226,6 +230,13 @@ class FlowEngine:
         """Count, partition and schema of a table."""
         namespace, table_name = data_access.table_names(request)
         return Reply(await asyncio.to_thread(tables.table_info, self.engine, namespace, table_name))
+
+    async def table_preview(self, request: Mapping[str, Any]) -> TrackingReply:
+        """The first rows of a stored table, its header and its row count."""
+        namespace, table_name = data_access.table_names(request)
+        return await asyncio.to_thread(
+            output_data.table_preview, self.config, self.engine, namespace, table_name, request
+        )
 
     async def delete_table(self, request: Mapping[str, Any]) -> Reply:
         """Remove a table and its files."""

@@ -67,6 +67,22 @@ def preview(config: FlowConfig, engine: Engine, request: Mapping[str, Any]) -> T
     return TrackingReply(rows, {"header": _header(folder), "total": table.count})
 
 
+def table_preview(
+    config: FlowConfig, engine: Engine, namespace: str, table_name: str, request: Mapping[str, Any]
+) -> TrackingReply:
+    """``/v1/table/preview`` (fate-nb's own): the first rows of any stored table.
+
+    The same shape as the output data preview; ``limit`` as there.
+    """
+    limit = args.integer(request, "limit", PREVIEW_ROWS, minimum=1, maximum=MAX_PREVIEW_ROWS)
+    table = tables.get_table(engine, namespace, table_name)
+    if table is None:
+        raise NotFound(f"table {table_name!r} in namespace {namespace!r} does not exist")
+    folder = _table_folder(config, table)
+    rows = list(_rows(folder, limit))
+    return TrackingReply(rows, {"header": _header(folder), "total": table.count})
+
+
 def archive(
     config: FlowConfig, engine: Engine, request: Mapping[str, Any]
 ) -> tuple[str, IO[bytes]]:

@@ -37,6 +37,8 @@ _TASK_FILTERS: dict[str, type] = {
     "run_ip": str,
     "run_pid": int,
 }
+LIST_LIMIT = 20
+MAX_LIST_LIMIT = 10_000
 _TASK_COLUMNS = (
     "job_id",
     "component_name",
@@ -110,6 +112,19 @@ def _find_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[Job]:
 def query_jobs(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The job rows matching the filters, as FATE returns them."""
     return [job_row(job) for job in _find_jobs(engine, filters)]
+
+
+def list_jobs(engine: Engine, request: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``/v1/job/list/job`` (FATE 1.5+): the newest ``limit`` job rows (default 20).
+
+    Every party's rows, unless the query's filters (``is_initiator``, ``status``...) say less.
+    """
+    limit = args.integer(request, "limit", LIST_LIMIT, minimum=1, maximum=MAX_LIST_LIMIT)
+    conditions = _conditions(Job, request, _JOB_FILTERS)
+    with session(engine) as db:
+        query = select(Job).where(*conditions)
+        query = query.order_by(col(Job.create_time).desc(), col(Job.job_id).desc())
+        return [job_row(job) for job in db.exec(query.limit(limit))]
 
 
 def query_tasks(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:

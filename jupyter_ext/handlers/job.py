@@ -52,6 +52,15 @@ class JobUpdateHandler(FlowHandler):
         self.reply(await self.flow.update_job_notes(self.json_args()))
 
 
+class JobListHandler(FlowHandler):
+    """POST /v1/job/list/job: the newest job rows, ``limit`` of them (FATE 1.5+)."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """List the newest job rows."""
+        self.reply(await self.flow.list_jobs(self.json_args()))
+
+
 class TaskQueryHandler(FlowHandler):
     """POST /v1/job/task/query: one row per (task, role, party) matching the filters."""
 
@@ -83,6 +92,7 @@ handlers = [
     (r"/v1/job/submit", JobSubmitHandler),
     (r"/v1/job/stop", JobStopHandler),
     (r"/v1/job/query", JobQueryHandler),
+    (r"/v1/job/list/job", JobListHandler),
     (r"/v1/job/config", JobConfigHandler),
     (r"/v1/job/update", JobUpdateHandler),
     (r"/v1/job/task/query", TaskQueryHandler),

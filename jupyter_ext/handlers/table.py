@@ -1,10 +1,11 @@
-"""/v1/table: table info and deletion."""
+"""/v1/table: table info, a preview of the rows, and deletion."""
 
 from __future__ import annotations
 
 from tornado import web
 
 from jupyter_ext.handlers.base import FlowHandler
+from jupyter_ext.handlers.tracking import TrackingHandler
 
 
 class TableInfoHandler(FlowHandler):
@@ -14,6 +15,15 @@ class TableInfoHandler(FlowHandler):
     async def post(self) -> None:
         """Describe the table."""
         self.reply(await self.flow.table_info(self.json_args()))
+
+
+class TablePreviewHandler(TrackingHandler):
+    """POST /v1/table/preview (fate-nb's own): the first rows of a table, header and total."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Answer the rows."""
+        self.answer(await self.flow.table_preview(self.json_args()))
 
 
 class TableDeleteHandler(FlowHandler):
@@ -27,5 +37,6 @@ class TableDeleteHandler(FlowHandler):
 
 handlers = [
     (r"/v1/table/table_info", TableInfoHandler),
+    (r"/v1/table/preview", TablePreviewHandler),
     (r"/v1/table/delete", TableDeleteHandler),
 ]

@@ -90,10 +90,13 @@ class DataCalls(JobCalls):
     def _send_file(self, config: dict[str, Any], name: str, stream: IO[bytes]) -> dict[str, Any]:
         # FATE's own client sends the config as JSON in the query string, the file as one part.
         query = quote(json.dumps({**config, "file": name}), safe=":,/")
+        # The server may refuse before it has read the file, and then drops the connection:
+        # "close" keeps httpx from reusing it for the next call.
         response = self._send(
             "POST",
             f"data/upload?{query}",
             files={"file": (name, stream, "application/octet-stream")},
+            headers={"Connection": "close"},
         )
         return self._checked("data/upload", response)
 

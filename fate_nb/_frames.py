@@ -139,7 +139,7 @@ def upload_history_frame(history: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
                     "table_name": info.get("table_name"),
                     "count": info.get("upload_count"),
                     "partition": info.get("partition"),
-                    "header": (record.get("schema") or {}).get("header"),
+                    "header": _header_list((record.get("schema") or {}).get("header")),
                     "notes": record.get("notes"),
                     **{key: value for key, value in summary.items() if key not in info},
                 }
@@ -153,12 +153,19 @@ def upload_history_frame(history: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def _header_list(header: Any) -> list[str]:
+    """An upload's feature names; FATE keeps them comma-joined in the schema."""
+    if isinstance(header, str):
+        return [name for name in header.split(",") if name]
+    return list(header or [])
+
+
 def rows_frame(rows: list[list[Any]], header: list[str]) -> pd.DataFrame:
     """Rows and their header (a table or output data preview); the id column as text."""
     frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=header)
     if header:
         frame[header[0]] = frame[header[0]].astype("string")
-    return frame.convert_dtypes(convert_string=False, convert_integer=False, convert_boolean=False)
+    return frame.infer_objects()
 
 
 def output_data_frame(archive: bytes, data_name: str | None = None) -> pd.DataFrame:

@@ -63,7 +63,7 @@ class FlowSession:
         response = self._send("POST", endpoint, json=dict(payload or {}))
         return self._checked(endpoint, response)
 
-    def download(self, endpoint: str, payload: Mapping[str, Any]) -> bytes:
+    def fetch_file(self, endpoint: str, payload: Mapping[str, Any]) -> bytes:
         """POST to a file endpoint and return the file; an envelope instead means a refusal."""
         response = self._send("POST", endpoint, json=dict(payload))
         if response.headers.get("content-type", "").startswith("application/json"):

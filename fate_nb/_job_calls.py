@@ -208,7 +208,7 @@ class JobCalls(FlowSession):
         return "\n".join(text.splitlines()[-lines:]) if lines else text
 
     def _log_archive(self, job_id: str) -> bytes:
-        return self.download("job/log/download", {"job_id": job_id})
+        return self.fetch_file("job/log/download", {"job_id": job_id})
 
     def dag_dependency(
         self, job_id: str, *, role: str | None = None, party_id: int | str | None = None

@@ -11,27 +11,35 @@ from fate_nb._data_calls import DataCalls
 
 
 class TrackingCalls(DataCalls):
-    """``/v1/tracking/...``; role and party default to the job's initiator, as in FATE."""
+    """``/v1/tracking/...``; role and party default to the job's initiator, as in FATE.
+
+    A role alone (``role="arbiter"``) is enough when the job has one party in that role.
+    """
 
     def _component(
         self, job_id: str, component_name: str, role: str | None, party_id: int | str | None
     ) -> dict[str, Any]:
-        request: dict[str, Any] = {"job_id": job_id, "component_name": component_name}
-        if role is not None:
-            request["role"] = role
-        if party_id is not None:
-            request["party_id"] = party_id
-        return request
+        request = {"job_id": job_id, "component_name": component_name}
+        return {**request, **self._party(job_id, role, party_id)}
+
+    def _party(self, job_id: str, role: str | None, party_id: int | str | None) -> dict[str, Any]:
+        """Role and party as given; a role alone is completed when it has one party."""
+        if role is None:
+            return {} if party_id is None else {"party_id": party_id}
+        if party_id is None:
+            parties = self.job_config(job_id)["runtime_conf"].get("role", {}).get(role) or []
+            if len(parties) != 1:
+                raise ValueError(
+                    f"job {job_id} has {len(parties)} {role} parties {parties}; give party_id"
+                )
+            party_id = parties[0]
+        return {"role": role, "party_id": party_id}
 
     def data_view(
         self, job_id: str, *, role: str | None = None, party_id: int | str | None = None
     ) -> dict[str, Any]:
         """A party's view of a job: its partners, input tables and roles."""
-        request: dict[str, Any] = {"job_id": job_id}
-        if role is not None:
-            request["role"] = role
-        if party_id is not None:
-            request["party_id"] = party_id
+        request = {"job_id": job_id, **self._party(job_id, role, party_id)}
         return self.call("tracking/job/data_view", request)
 
     def metrics(
@@ -124,7 +132,7 @@ class TrackingCalls(DataCalls):
         with several outputs gives the first unless ``data_name`` names one.
         """
         request = self._component(job_id, component_name, role, party_id)
-        archive = self.download("tracking/component/output/data/download", request)
+        archive = self.fetch_file("tracking/component/output/data/download", request)
         return _frames.output_data_frame(archive, data_name)
 
     def output_data_table(

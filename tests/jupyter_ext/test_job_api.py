@@ -66,6 +66,25 @@ async def test_party_id_filter_matches_int_and_string(
         assert [row["f_job_id"] for row in found["data"]] == [reply["jobId"]]
 
 
+async def test_job_list_answers_the_newest_rows_first(
+    flow_api: FlowApi, breast_guest: Path
+) -> None:
+    """FATE 1.5's /v1/job/list/job: newest first, ``limit`` rows, query's filters too."""
+    job_ids = []
+    for name in ("l1", "l2", "l3"):
+        reply, _ = await flow_api.upload(
+            file=breast_guest.name, head=1, partition=1, namespace="t", table_name=name
+        )
+        job_ids.append(reply["jobId"])
+
+    listed = await flow_api.post("job/list/job", {"limit": 2})
+    assert [row["f_job_id"] for row in listed["data"]] == job_ids[:0:-1]
+    filtered = await flow_api.post("job/list/job", {"limit": 5, "job_id": job_ids[0]})
+    assert [row["f_job_id"] for row in filtered["data"]] == [job_ids[0]]
+    refused = await flow_api.post("job/list/job", {"limit": 0})
+    assert refused["retcode"] == 101 and "limit" in refused["retmsg"]
+
+
 async def test_query_without_filter_is_refused(flow_api: FlowApi) -> None:
     reply = await flow_api.post("job/query", {"function": "query_job"})
 

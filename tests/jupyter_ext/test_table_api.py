@@ -93,3 +93,27 @@ async def test_store_failure_answers_without_traceback(flow_api: FlowApi, fate_h
     assert reply["retcode"] == 100
     assert reply["retmsg"] == "internal error (OperationalError); the server log has the details"
     assert "Traceback" not in response.body.decode()
+
+
+async def test_preview_answers_the_first_rows_and_refuses_bad_limits(
+    flow_api: FlowApi, breast_guest: Path
+) -> None:
+    """fate-nb's /v1/table/preview: rows of JSON values, header and total; clear refusals."""
+    await flow_api.upload(
+        file=breast_guest.name, head=1, partition=2, namespace="t", table_name="p"
+    )
+
+    reply = await flow_api.post("table/preview", {"namespace": "t", "table_name": "p", "limit": 3})
+    assert reply["retcode"] == 0
+    assert len(reply["data"]) == 3
+    assert reply["meta"]["header"][:3] == ["id", "y", "x0"]
+    assert reply["meta"]["total"] == 569
+    assert isinstance(reply["data"][0][0], str) and isinstance(reply["data"][0][2], float)
+
+    for limit in (0, -1, "many", 10_001):
+        refused = await flow_api.post(
+            "table/preview", {"namespace": "t", "table_name": "p", "limit": limit}
+        )
+        assert refused["retcode"] == 101 and "limit" in refused["retmsg"], refused
+    missing = await flow_api.post("table/preview", {"namespace": "t", "table_name": "nope"})
+    assert missing["retcode"] == 101 and "does not exist" in missing["retmsg"]

@@ -1,0 +1,195 @@
+"""DagView: a job's DAG drawn with graphviz, components filled by their tasks' status."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import graphviz
+import ipywidgets as widgets
+import pandas as pd
+
+from fate_nb.widgets._style import default_client, error_html, status_color
+
+if TYPE_CHECKING:
+    from fate_nb.client import FlowClient
+
+DOT_MISSING = "Graphviz's dot is not installed: apt-get install graphviz"
+
+# A component's status from its tasks' statuses, the first that any task has winning.
+_PRECEDENCE = ("failed", "timeout", "canceled", "running")
+
+
+def parse_dsl(dsl: Mapping[str, Any]) -> dict[str, Any]:
+    """A DSL (v1 or v2, or a submit body with ``job_dsl``) as ``dag/dependency`` answers it.
+
+    Returns ``component_list``, ``component_module`` and ``dependencies``: for each component,
+    its upstream components as ``{"component_name": ..., "type": "data" | "model"}``;
+    ``args.<key>`` inputs are tables, not components, and are left out.
+    """
+    components = dict(dsl.get("job_dsl", dsl).get("components") or {})
+    dependencies: dict[str, list[dict[str, str]]] = {}
+    for name, spec in components.items():
+        inputs = (spec or {}).get("input") or {}
+        data = inputs.get("data") or {}
+        refs = [(ref, "data") for refs in data.values() for ref in _refs(refs)]
+        for key in ("model", "isometric_model"):
+            refs += [(ref, "model") for ref in _refs(inputs.get(key))]
+        upstream = []
+        for ref, kind in refs:
+            source = str(ref).partition(".")[0]
+            edge = {"component_name": source, "type": kind}
+            if source != "args" and edge not in upstream:
+                upstream.append(edge)
+        if upstream:
+            dependencies[name] = upstream
+    return {
+        "component_list": list(components),
+        "component_module": {
+            name: (spec or {}).get("module", "") for name, spec in components.items()
+        },
+        "dependencies": dependencies,
+    }
+
+
+def _refs(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def component_statuses(tasks: pd.DataFrame | None) -> dict[str, str]:
+    """Each component's status from its tasks (``query_task``'s frame), over every party."""
+    if tasks is None or tasks.empty:
+        return {}
+    statuses = {}
+    for name, group in tasks.groupby("component_name", sort=False):
+        found = {str(status) for status in group["status"]}
+        winner = next((status for status in _PRECEDENCE if status in found), None)
+        if winner is None:
+            if found == {"success"}:
+                winner = "success"
+            elif "success" in found:
+                winner = "running"  # some parties done, the others about to start
+            else:
+                winner = sorted(found)[0] if found else "waiting"
+        statuses[str(name)] = winner
+    return statuses
+
+
+class DagView:
+    """A job's DAG as a graphviz drawing in an HTML widget, filled by status.
+
+    Parameters
+    ----------
+    job_id_or_dsl
+        A job id, whose DAG and task statuses come from the server; or a DSL dict (v1 or v2,
+        or ``{"job_dsl": ...}``), drawn without the server.
+    client
+        The server's client; ``FlowClient()`` when None and a job id is given.
+    load
+        For a job id: fetch the DAG now. False waits for ``refresh()`` or ``apply()``.
+
+    Examples
+    --------
+    >>> DagView("202612031636377934201")                       # doctest: +SKIP
+    >>> DagView(examples.hetero_lr_job()["job_dsl"]).svg()     # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        job_id_or_dsl: str | Mapping[str, Any],
+        client: FlowClient | None = None,
+        *,
+        load: bool = True,
+    ) -> None:
+        self.widget = widgets.HTML()
+        self.components: dict[str, str] = {}
+        self.edges: list[tuple[str, str, str]] = []
+        self.statuses: dict[str, str] = {}
+        self.dot_missing = False
+        self._dependency: dict[str, Any] | None = None
+        self._rendered: tuple[Any, ...] | None = None
+        if isinstance(job_id_or_dsl, str):
+            self.job_id: str | None = job_id_or_dsl
+            self.client: FlowClient | None = default_client(client)
+            if load:
+                self.refresh()
+        else:
+            self.job_id, self.client = None, client
+            self.apply(parse_dsl(job_id_or_dsl))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def refresh(self) -> dict[str, str]:
+        """Fetch the job's DAG (once) and its task statuses, redraw; return the statuses."""
+        if self.job_id is None or self.client is None:
+            return self.statuses
+        if self._dependency is None:
+            self._dependency = self.client.dag_dependency(self.job_id)
+        self.apply(self._dependency, self.client.query_task(self.job_id))
+        return self.statuses
+
+    def apply(self, dependency: Mapping[str, Any], tasks: pd.DataFrame | None = None) -> None:
+        """Take a ``dag/dependency`` answer and ``query_task``'s frame; redraw if changed."""
+        self._dependency = dict(dependency)
+        modules = dependency.get("component_module") or {}
+        names = list(dependency.get("component_list") or modules)
+        edges = []
+        for name, upstream in (dependency.get("dependencies") or {}).items():
+            for edge in upstream:
+                source = edge["component_name"]
+                if source not in names:
+                    names.append(source)
+                edges.append((source, name, str(edge.get("type", "data"))))
+        self.components = {name: str(modules.get(name, "")) for name in names}
+        self.edges = list(dict.fromkeys(edges))
+        if tasks is not None:
+            self.statuses = component_statuses(tasks)
+        self.render()
+
+    @property
+    def graph(self) -> graphviz.Digraph:
+        """The DAG as a graphviz ``Digraph``."""
+        graph = graphviz.Digraph("dag", graph_attr={"rankdir": "TB"})
+        graph.attr("node", shape="box", style="rounded,filled", fontname="Helvetica")
+        graph.attr("edge", fontname="Helvetica", fontsize="10")
+        for name, module in self.components.items():
+            status = self.statuses.get(name, "")
+            label = f"{name}\n{module}" if module else name
+            tooltip = f"{name}: {status}" if status else name
+            graph.node(name, label=label, fillcolor=status_color(status), tooltip=tooltip)
+        for source, target, kind in self.edges:
+            graph.edge(source, target, label=kind, style="dashed" if kind == "model" else "solid")
+        return graph
+
+    def svg(self) -> str:
+        """The drawing as SVG text; raises ``graphviz.ExecutableNotFound`` without ``dot``."""
+        return self.graph.pipe(format="svg", encoding="utf-8")
+
+    def text(self) -> str:
+        """The DAG as text: one ``source -> target (kind)`` line per edge, then lone components."""
+        lines = [f"{source} -> {target} ({kind})" for source, target, kind in self.edges]
+        linked = {name for edge in self.edges for name in edge[:2]}
+        lines += [name for name in self.components if name not in linked]
+        return "\n".join(lines)
+
+    def render(self) -> None:
+        """Draw into the widget; without ``dot``, a message and the edge list instead."""
+        key = (tuple(self.components.items()), tuple(self.edges), tuple(self.statuses.items()))
+        if key == self._rendered:
+            return
+        try:
+            svg = self.svg()
+        except graphviz.ExecutableNotFound:
+            self.dot_missing = True
+            statuses = "\n".join(f"{name}: {status}" for name, status in self.statuses.items())
+            self.widget.value = error_html(DOT_MISSING) + (
+                f"<pre>{html.escape(self.text())}\n\n{html.escape(statuses)}</pre>"
+            )
+        else:
+            self.dot_missing = False
+            self.widget.value = svg[svg.find("<svg") :]
+        self._rendered = key

@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 # Run apt-get through sudo only when we are not root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: venv dot test quality demo bench bench-lr lint format
+.PHONY: venv dot chromium test test-browser quality demo bench bench-lr lint format
 
 ## venv: (internal) create .venv and install the project with its test extras
 venv: $(STAMP)
@@ -34,6 +34,26 @@ dot:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y graphviz; \
 		command -v dot >/dev/null; \
 	fi
+
+## chromium: make sure Debian's `chromium` is on PATH (installs it with apt-get if not)
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "chromium not found; installing Debian's chromium with apt-get"; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		command -v chromium >/dev/null; \
+	fi
+
+# The browser extra (Playwright's Python package, JupyterLab); no `playwright install`:
+# the tests drive Debian's chromium.
+BROWSER_STAMP := $(VENV)/.installed-browser
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -e '.[test,browser]'
+	touch $@
+
+## test-browser: JobMonitor in JupyterLab in headless Chromium (PYTEST_ARGS=...)
+test-browser: venv dot chromium $(BROWSER_STAMP)
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 ## test: formatting check, lint, then the test suite (extra args: PYTEST_ARGS=...)
 test: venv dot

@@ -1,0 +1,146 @@
+"""JobMonitor over real jobs' lives: running to success, a failure's log, Stop, poll errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from widget_helpers import failing_job, long_lr_job, node_fills, poll_until
+
+from fate_nb import examples
+from fate_nb.client import FlowClient
+from fate_nb.widgets import JobMonitor
+from fate_nb.widgets._style import STATUS_COLORS
+
+GREY, BLUE = STATUS_COLORS["waiting"], STATUS_COLORS["running"]
+GREEN, RED, ORANGE = STATUS_COLORS["success"], STATUS_COLORS["failed"], STATUS_COLORS["canceled"]
+
+
+def _log_text(monitor: JobMonitor) -> str:
+    return "".join(output.get("text", "") for output in monitor.log.outputs)
+
+
+def test_a_job_from_submit_to_success(
+    session_client: FlowClient, breast_tables: dict[str, Any]
+) -> None:
+    """Right after submit the job waits or runs; while HeteroLR runs, Evaluation waits (blue
+    and grey, in the table and the DAG); at success all is green, progress 100, polling ends."""
+    job_id = session_client.submit(examples.hetero_lr_job())["job_id"]
+    monitor = JobMonitor(job_id, session_client, interval=0.2, autostart=False)
+
+    assert monitor.status == "unknown"
+    assert monitor.refresh() in {"waiting", "running"}
+    assert monitor.progress.value < 100
+    assert set(monitor.task_statuses.values()) <= {"waiting", "running", "success"}
+
+    def lr_running() -> bool:
+        monitor.refresh()
+        return monitor.task_statuses[("hetero_lr_0", "guest", "9999")] == "running"
+
+    poll_until(lr_running, "hetero_lr_0 running")
+    assert monitor.status == "running"
+    assert 0 < monitor.progress.value < 100
+    assert monitor.task_statuses[("evaluation_0", "guest", "9999")] == "waiting"
+    assert monitor.task_statuses[("dataio_0", "host", "10000")] == "success"
+    assert {GREY, BLUE, GREEN} <= {c for c in STATUS_COLORS.values() if c in monitor.tasks.value}
+    assert node_fills(monitor.dag.widget.value) == {
+        "dataio_0": GREEN,
+        "intersection_0": GREEN,
+        "hetero_lr_0": BLUE,
+        "evaluation_0": GREY,
+    }
+    assert "elapsed" in monitor.header.value
+    assert not monitor.stop_button.disabled
+
+    monitor.start()
+    assert monitor.wait(timeout=300) == "success"
+    assert not monitor.polling
+    assert monitor.progress.value == 100
+    assert monitor.progress.bar_style == "success"
+    assert set(monitor.task_statuses.values()) == {"success"}
+    assert len(monitor.task_statuses) == 10  # 4 components over guest, host and arbiter
+    assert GREEN in monitor.tasks.value
+    assert GREY not in monitor.tasks.value and BLUE not in monitor.tasks.value
+    assert set(node_fills(monitor.dag.widget.value).values()) == {GREEN}
+    assert monitor.stop_button.disabled
+    assert monitor.log.outputs == ()
+    assert "success" in monitor.header.value
+
+    bundle = monitor._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == monitor.widget.model_id
+
+
+def test_a_failing_job_shows_its_error_and_the_log_excerpt(
+    session_client: FlowClient, breast_tables: dict[str, Any]
+) -> None:
+    """A job that passes submit and fails in DataIO's worker: the guest's DataIO task is red,
+    FeatureScale orange (canceled), and the log names the task, its error and its log's end."""
+    job_id = session_client.submit(failing_job())["job_id"]
+    monitor = JobMonitor(job_id, session_client, interval=0.2)
+
+    assert monitor.wait(timeout=120) == "failed"
+    assert not monitor.polling
+    assert monitor.failed_task is not None
+    assert monitor.failed_task["component_name"] == "dataio_0"
+    assert (monitor.failed_task["role"], monitor.failed_task["party_id"]) == ("guest", "9999")
+    assert monitor.task_statuses[("dataio_0", "guest", "9999")] == "failed"
+    assert monitor.task_statuses[("feature_scale_0", "guest", "9999")] == "canceled"
+    assert RED in monitor.tasks.value and ORANGE in monitor.tasks.value
+    assert node_fills(monitor.dag.widget.value) == {"dataio_0": RED, "feature_scale_0": ORANGE}
+    assert monitor.progress.bar_style == "danger"
+
+    log = _log_text(monitor)
+    assert log.startswith("dataio_0 guest 9999 failed: ")
+    assert "label column 'no_such_label' is not in table" in log
+    assert "--- the last lines of its log ---" in log
+    excerpt = log.split("--- the last lines of its log ---\n", 1)[1]
+    assert "ERROR" in excerpt and f"task {job_id}_dataio_0 failed" in excerpt
+    assert monitor.log_excerpt.strip() in log
+
+
+def test_the_stop_button_cancels_a_running_job(
+    session_client: FlowClient, breast_tables: dict[str, Any]
+) -> None:
+    """Stop during a HeteroLR of 100,000 iterations: the job ends canceled, orange in the DAG."""
+    job_id = session_client.submit(long_lr_job())["job_id"]
+    try:
+        monitor = JobMonitor(job_id, session_client, interval=0.2)
+        poll_until(
+            lambda: monitor.task_statuses.get(("hetero_lr_0", "guest", "9999")) == "running",
+            "hetero_lr_0 running",
+        )
+        monitor.stop_button.click()
+
+        assert monitor.wait(timeout=120) == "canceled"
+        assert not monitor.polling
+        assert monitor.stop_button.disabled
+        assert monitor.task_statuses[("hetero_lr_0", "arbiter", "10000")] == "canceled"
+        assert monitor.task_statuses[("dataio_0", "guest", "9999")] == "success"
+        assert node_fills(monitor.dag.widget.value) == {
+            "dataio_0": GREEN,
+            "intersection_0": GREEN,
+            "hetero_lr_0": ORANGE,
+            "evaluation_0": ORANGE,
+        }
+        assert monitor.progress.bar_style == "warning"
+        assert "job canceled: stopped by /v1/job/stop" in _log_text(monitor)
+    finally:
+        if session_client.job_status(job_id) not in {"success", "failed", "canceled"}:
+            session_client.stop_job(job_id)
+
+
+def test_poll_errors_go_to_the_log_and_back_off(session_client: FlowClient) -> None:
+    """Polling a job the server does not know: each error is logged, the delay doubles."""
+    monitor = JobMonitor("20991231000000000000000", session_client, interval=0.05)
+    try:
+        poll_until(lambda: len(monitor.log.outputs) >= 3, "three poll errors")
+    finally:
+        monitor.stop_polling()
+
+    assert not monitor.polling
+    assert monitor.status == "unknown"
+    lines = _log_text(monitor).splitlines()
+    assert all(line.startswith("poll failed: job/query: ") for line in lines)
+    assert "20991231000000000000000" in lines[0]
+    delays = [float(line.rsplit("retrying in ", 1)[1].removesuffix(" s")) for line in lines]
+    assert delays[1:3] == [2 * delays[0], 4 * delays[0]]

@@ -171,6 +171,8 @@ class FateMagics(Magics):
             raise UsageError("submit takes the job from the cell body: start the cell with %%fate")
         if args.subcommand != "submit" and cell is not None:
             raise UsageError(f"only submit takes a cell body, not {args.subcommand}")
+        if args.subcommand == "submit" and args.timeout is not None and not args.wait:
+            raise UsageError("submit takes --timeout with --wait only")
         if args.out is not None and not (
             args.out.isidentifier() and not keyword.iskeyword(args.out)
         ):

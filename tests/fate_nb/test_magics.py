@@ -129,6 +129,7 @@ def test_connect_chooses_the_server_and_keeps_the_old_one_on_a_bad_token(
         ("%fate jobs --out 1x", "--out wants a Python variable name, not '1x'"),
         ("%fate submit", "submit takes the job from the cell body"),
         ("%%fate jobs\nx: 1", "only submit takes a cell body, not jobs"),
+        ("%%fate submit --timeout 5\nx: 1", "submit takes --timeout with --wait only"),
     ],
 )
 def test_bad_arguments_are_one_line(
@@ -314,14 +315,40 @@ def test_fate_refuses_a_job_in_one_line(
     assert f"(retcode {refused.value.retcode})" in message
 
 
-def test_stop_cancels_a_running_job(
-    ip: InteractiveShell, breast_tables: dict[str, Any], session_client: FlowClient
+def test_an_interrupted_wait_keeps_the_job(
+    ip: InteractiveShell,
+    breast_tables: dict[str, Any],
+    session_client: FlowClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """stop returns the job id and the server's answer; the job ends canceled."""
+    """Ctrl-C during --wait is one line naming the job, which --out has bound already."""
+
+    def interrupted(job_id: str, timeout: float | None = None) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(magics(ip).client, "wait", interrupted)
+    body = json.dumps(examples.scale_job())
+    message = error_line(ip, capsys, f"%%fate submit --wait --out job\n{body}")
+    job_id = ip.user_ns["job"]["job_id"]
+    assert message == f"stopped waiting; job {job_id} goes on (%fate stop {job_id} stops it)"
+    assert session_client.wait(job_id, timeout=120) == "success"
+
+
+def test_stop_cancels_a_running_job(
+    ip: InteractiveShell,
+    breast_tables: dict[str, Any],
+    session_client: FlowClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A wait's timeout is one line; stop returns the job id and the answer; the job ends."""
     slow = examples.hetero_lr_job()
     slow["job_runtime_conf"]["algorithm_parameters"]["hetero_lr_0"]["max_iter"] = 500
     slow["job_runtime_conf"]["algorithm_parameters"]["hetero_lr_0"]["tol"] = 0
-    job_id = fate(ip, "submit", json.dumps(slow))["job_id"]
+    cell = f"%%fate submit --wait --timeout 0.5 --out job\n{json.dumps(slow)}"
+    message = error_line(ip, capsys, cell)
+    job_id = ip.user_ns["job"]["job_id"]
+    assert message.startswith(f"job {job_id} is still ") and message.endswith(" after 0.5 s")
 
     stopped = fate(ip, f"stop {job_id}")
     assert stopped["job_id"] == job_id and stopped["retcode"] == 0

@@ -185,10 +185,9 @@ class DagView:
             svg = self.svg()
         except graphviz.ExecutableNotFound:
             self.dot_missing = True
-            statuses = "\n".join(f"{name}: {status}" for name, status in self.statuses.items())
-            self.widget.value = error_html(DOT_MISSING) + (
-                f"<pre>{html.escape(self.text())}\n\n{html.escape(statuses)}</pre>"
-            )
+            lines = [self.text(), *(f"{n}: {status}" for n, status in self.statuses.items())]
+            text = html.escape("\n".join(line for line in lines if line))
+            self.widget.value = f"{error_html(DOT_MISSING)}<pre>{text}</pre>"
         else:
             self.dot_missing = False
             self.widget.value = svg[svg.find("<svg") :]

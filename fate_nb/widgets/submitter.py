@@ -18,7 +18,9 @@ from fate_nb.widgets.monitor import JobMonitor
 if TYPE_CHECKING:
     from fate_nb.client import FlowClient
 
-_EDITOR = widgets.Layout(width="100%", height="320px")
+
+def _editor_layout() -> widgets.Layout:
+    return widgets.Layout(width="100%", height="320px")
 
 
 def parse_text(text: str, what: str) -> dict[str, Any]:
@@ -70,9 +72,11 @@ class JobSubmitter:
             description="preset",
         )
         self.preset.observe(self._on_preset, names="value")
-        self.dsl_editor = widgets.Textarea(placeholder="job DSL, JSON or YAML", layout=_EDITOR)
+        self.dsl_editor = widgets.Textarea(
+            placeholder="job DSL, JSON or YAML", layout=_editor_layout()
+        )
         self.conf_editor = widgets.Textarea(
-            placeholder="runtime conf, JSON or YAML", layout=_EDITOR
+            placeholder="runtime conf, JSON or YAML", layout=_editor_layout()
         )
         self.check_button = widgets.Button(description="Check", icon="check")
         self.submit_button = widgets.Button(description="Submit", button_style="primary")

@@ -1,0 +1,127 @@
+"""DagView: DSLs parsed locally (v1, v2), a job's DAG from the server, and no `dot`."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import graphviz
+import pytest
+from widget_helpers import edge_labels, node_fills
+
+from fate_nb import examples
+from fate_nb.client import FlowClient
+from fate_nb.widgets import DagView, parse_dsl
+from fate_nb.widgets._style import STATUS_COLORS, UNKNOWN_COLOR
+from fate_nb.widgets.dag import DOT_MISSING
+
+# DSL v2 with a model input and an isometric model input, as FATE's examples have them.
+V2_DSL: dict[str, Any] = {
+    "components": {
+        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_0": {
+            "module": "DataTransform",
+            "input": {"data": {"data": ["reader_0.data"]}},
+            "output": {"data": ["data"], "model": ["model"]},
+        },
+        "reader_1": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_1": {
+            "module": "DataTransform",
+            "input": {"data": {"data": ["reader_1.data"]}, "model": ["data_transform_0.model"]},
+            "output": {"data": ["data"]},
+        },
+        "feature_scale_0": {
+            "module": "FeatureScale",
+            "input": {
+                "data": {"train_data": ["data_transform_0.data"]},
+                "isometric_model": ["data_transform_0.model"],
+            },
+            "output": {"data": ["data"], "model": ["model"]},
+        },
+    }
+}
+
+
+def test_a_v1_dsl_is_drawn_without_the_server() -> None:
+    """FATE's hetero-LR DSL: four components in a chain of data edges; args inputs left out."""
+    view = DagView(examples.hetero_lr_job())
+
+    assert view.client is None
+    assert view.components == {
+        "dataio_0": "DataIO",
+        "intersection_0": "Intersection",
+        "hetero_lr_0": "HeteroLR",
+        "evaluation_0": "Evaluation",
+    }
+    assert view.edges == [
+        ("dataio_0", "intersection_0", "data"),
+        ("intersection_0", "hetero_lr_0", "data"),
+        ("hetero_lr_0", "evaluation_0", "data"),
+    ]
+    svg = view.svg()
+    assert svg == view.graph.pipe(format="svg", encoding="utf-8")
+    assert view.widget.value == svg[svg.index("<svg") :]
+    assert set(node_fills(svg).values()) == {UNKNOWN_COLOR}  # no statuses yet
+    assert edge_labels(svg)[("dataio_0", "intersection_0")] == ["data"]
+    assert not view.dot_missing
+
+
+def test_a_v2_dsl_labels_model_and_isometric_model_edges() -> None:
+    """v2's model and isometric_model inputs are model edges, its data inputs data edges."""
+    assert parse_dsl(V2_DSL)["dependencies"] == {
+        "data_transform_0": [{"component_name": "reader_0", "type": "data"}],
+        "data_transform_1": [
+            {"component_name": "reader_1", "type": "data"},
+            {"component_name": "data_transform_0", "type": "model"},
+        ],
+        "feature_scale_0": [
+            {"component_name": "data_transform_0", "type": "data"},
+            {"component_name": "data_transform_0", "type": "model"},
+        ],
+    }
+    labels = edge_labels(DagView(V2_DSL).svg())
+    assert labels[("data_transform_0", "data_transform_1")] == ["model"]
+    assert sorted(labels[("data_transform_0", "feature_scale_0")]) == ["data", "model"]
+    assert labels[("reader_0", "data_transform_0")] == ["data"]
+
+
+def test_a_jobs_dag_comes_from_the_server_with_its_statuses(
+    session_client: FlowClient, hetero_lr_job: dict[str, Any]
+) -> None:
+    """The finished hetero-LR job: the DSL's edges, every component filled green."""
+    view = DagView(hetero_lr_job["job_id"], session_client)
+
+    assert view.edges == DagView(examples.hetero_lr_job()).edges
+    assert view.statuses == dict.fromkeys(view.components, "success")
+    assert node_fills(view.widget.value) == dict.fromkeys(view.components, STATUS_COLORS["success"])
+    assert view.refresh() == view.statuses
+    assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
+
+
+def test_without_dot_a_message_and_the_edge_list(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """With no `dot` on PATH: svg() raises graphviz's error, the widget says how to install
+    it and lists the edges and statuses as text."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    view = DagView(examples.hetero_lr_job())
+
+    with pytest.raises(graphviz.ExecutableNotFound):
+        view.svg()
+    assert view.dot_missing
+    shown = html.unescape(view.widget.value)
+    assert DOT_MISSING in shown
+    assert "apt-get install graphviz" in shown
+    assert "dataio_0 -> intersection_0 (data)\nintersection_0 -> hetero_lr_0 (data)" in shown
+    assert "<svg" not in shown
+    assert view.text().splitlines() == [
+        "dataio_0 -> intersection_0 (data)",
+        "intersection_0 -> hetero_lr_0 (data)",
+        "hetero_lr_0 -> evaluation_0 (data)",
+    ]
+
+    view.statuses = {"dataio_0": "failed"}
+    view.render()
+    assert "hetero_lr_0 -> evaluation_0 (data)\ndataio_0: failed" in html.unescape(
+        view.widget.value
+    )

@@ -17,7 +17,13 @@ _LAZY = {
     "FateNbError": "fate_nb.exceptions",
 }
 
-__all__ = ["FateFlowError", "FateNbError", "FlowClient", "load_ipython_extension"]
+__all__ = [
+    "FateFlowError",
+    "FateNbError",
+    "FlowClient",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,3 +39,10 @@ def load_ipython_extension(ipython: Any) -> None:
     from fate_nb.magics import load_ipython_extension as load
 
     load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext fate_nb``: remove the magics and close their client."""
+    from fate_nb.magics import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -180,7 +180,8 @@ def parse_job(
     raw = _raw_components(dsl)
     initiator_role, initiator_party_id, roles = _parties(conf)
     job_parameters = _job_parameters(conf, version)
-    _check_names(raw)
+    # FATE checks consecutive indices for train jobs only: a predict DSL may add reader_1.
+    _check_names(raw, consecutive=job_parameters.get("job_type", "train") == "train")
     plans = [
         _component(name, spec, version, module_roles, roles, position)
         for position, (name, spec) in enumerate(raw.items())
@@ -336,7 +337,7 @@ def _job_parameters(conf: Mapping[str, Any], version: int) -> dict[str, Any]:
     return _merge(common)
 
 
-def _check_names(raw: Mapping[str, Any]) -> None:
+def _check_names(raw: Mapping[str, Any], consecutive: bool) -> None:
     modules: dict[str, str] = {}
     indices: dict[str, list[int]] = {}
     for name, spec in raw.items():
@@ -355,7 +356,7 @@ def _check_names(raw: Mapping[str, Any]) -> None:
             )
         indices.setdefault(prefix, []).append(int(match.group(2)))
     for prefix, found in indices.items():
-        if sorted(found) != list(range(len(found))):
+        if consecutive and sorted(found) != list(range(len(found))):
             raise ParameterError(
                 f"components {prefix}_* have indices {sorted(found)}; number them "
                 f"consecutively from 0 ({prefix}_0 to {prefix}_{len(found) - 1})"

@@ -27,6 +27,7 @@ from fate_nb.flow.store import ComponentModel, Job, MLModel, ServiceBinding, now
 log = logging.getLogger(__name__)
 
 ARBITER = "arbiter"
+GUEST = "guest"
 VERSION_HISTORY_LIMIT = 10
 # Data keys a predict DSL feeds with the rows to score.
 _TRAINING_DATA_KEYS = ("train_data", "eval_data", "validate_data")
@@ -141,6 +142,16 @@ def model_key(engine: Engine, request: Mapping[str, Any]) -> tuple[str, str]:
     return str(model_id), str(version)
 
 
+def _check_objects(request: Mapping[str, Any], *names: str) -> None:
+    """Conf sections that must be JSON objects when given (``role``, ``initiator``)."""
+    for name in names:
+        value = request.get(name)
+        if value is not None and not isinstance(value, Mapping):
+            raise ParameterError(
+                f"{name} must be an object such as the training conf's, got {value!r}"
+            )
+
+
 def _rows(engine: Engine, model_id: str, version: str) -> list[MLModel]:
     with session(engine) as db:
         query = select(MLModel).where(
@@ -161,8 +172,9 @@ def _parties(engine: Engine, model_id: str, version: str) -> list[MLModel]:
 
 def load(engine: Engine, request: Mapping[str, Any]) -> dict[str, Any]:
     """Mark every non-arbiter party's model loaded; FATE's per-party answer."""
+    _check_objects(request, "role", "initiator")
     model_id, version = model_key(engine, request)
-    roles = request.get("role") if isinstance(request.get("role"), Mapping) else None
+    roles = request.get("role")
     registered = {
         (m.role, m.party_id): m
         for m in (
@@ -209,12 +221,18 @@ def bind(engine: Engine, request: Mapping[str, Any]) -> str:
     service_id = args.text(request, "service_id")
     if not service_id:
         raise ParameterError("no service id: give service_id, the name to score rows under")
+    _check_objects(request, "role", "initiator")
     model_id, version = model_key(engine, request)
     parties = _parties(engine, model_id, version)
-    initiator = request.get("initiator")
-    initiator = initiator if isinstance(initiator, Mapping) else {}
+    initiator = request.get("initiator") or {}
     role = str(initiator.get("role") or parties[0].initiator_role)
     party_id = str(initiator.get("party_id") or parties[0].initiator_party_id)
+    if role != GUEST:
+        # Serving takes the guest's rows and asks the hosts for their parts (serving.py).
+        raise ParameterError(
+            f"online serving scores the guest's rows: bind with the guest as initiator "
+            f'({{"role": "guest", "party_id": ...}}), not {role} {party_id}'
+        )
     model = next((m for m in parties if (m.role, m.party_id) == (role, party_id)), None)
     if model is None:
         raise NotFound(f"model version {version} has no model for {role} {party_id}")
@@ -319,7 +337,7 @@ def deployed_dsl(train_dsl: Mapping[str, Any], cpn_list: list[str]) -> dict[str,
         new = {key: copy.deepcopy(value) for key, value in spec.items() if key != "input"}
         data: dict[str, list[str]] = {}
         for key, refs in spec.get("input", {}).get("data", {}).items():
-            refs = [ref for ref in refs if ref.split(".", 1)[0] in kept]
+            refs = _rewired(refs, components, kept)
             if refs:
                 data["test_data" if key in _TRAINING_DATA_KEYS else key] = refs
         inputs: dict[str, Any] = {"data": data} if data else {}
@@ -332,16 +350,66 @@ def deployed_dsl(train_dsl: Mapping[str, Any], cpn_list: list[str]) -> dict[str,
     return {"components": predict_dsl}
 
 
+def _rewired(
+    refs: list[str], components: Mapping[str, Any], kept: set[str], depth: int = 0
+) -> list[str]:
+    """Data inputs with each component left out replaced by what fed it.
+
+    Raw data (``args.`` or a Reader) only feeds the components that read it in training:
+    what a left-out DataIO fed does not get its raw table instead.
+    """
+    found: list[str] = []
+    for ref in refs:
+        source = ref.split(".", 1)[0]
+        raw = source == "args" or components.get(source, {}).get("module") == "Reader"
+        if raw:
+            if depth == 0:
+                found.append(ref)
+        elif source in kept:
+            found.append(ref)
+        elif source in components and depth < len(components):
+            upstream = components[source].get("input", {}).get("data", {})
+            for upstream_refs in upstream.values():
+                found.extend(_rewired(upstream_refs, components, kept, depth + 1))
+    return list(dict.fromkeys(found))
+
+
+def _check_predict_dsl(dsl: Any) -> dict[str, Any]:
+    """A predict DSL a predict job can run: known modules, each fed with data."""
+    components = dsl.get("components") if isinstance(dsl, Mapping) else None
+    if not isinstance(components, Mapping) or not components:
+        raise ParameterError(
+            'the predict DSL has no components; give {"components": {"<name>": {...}}} or a '
+            "cpn_list of training components"
+        )
+    for name, spec in components.items():
+        module = spec.get("module") if isinstance(spec, Mapping) else None
+        try:
+            get_component(str(module))
+        except LookupError:
+            raise ParameterError(
+                f"component {name!r} of the predict DSL has unknown module {module!r}"
+            ) from None
+        inputs = spec.get("input")
+        if module != "Reader" and not (isinstance(inputs, Mapping) and inputs.get("data")):
+            raise ParameterError(
+                f"component {name!r} of the predict DSL has no data input; deploy the "
+                "components that feed it too (a Reader, DataIO or DataTransform)"
+            )
+    return dict(dsl)
+
+
 def deploy(engine: Engine, request: Mapping[str, Any]) -> dict[str, Any]:
     """Set the predict DSL of a model version (from ``cpn_list`` or a given ``predict_dsl``)."""
     model_id, version = model_key(engine, request)
     parties = _parties(engine, model_id, version)
     given = request.get("predict_dsl")
     cpn_list = request.get("cpn_list")
-    if isinstance(given, Mapping) and isinstance(given.get("components"), Mapping):
-        dsl = dict(given)
+    if given is not None:
+        dsl = _check_predict_dsl(given)
     elif isinstance(cpn_list, list) and cpn_list:
-        dsl = deployed_dsl(json.loads(parties[0].train_dsl), [str(name) for name in cpn_list])
+        train_dsl = json.loads(parties[0].train_dsl)
+        dsl = _check_predict_dsl(deployed_dsl(train_dsl, [str(name) for name in cpn_list]))
     else:
         raise ParameterError(
             "give cpn_list (the training components to deploy) or predict_dsl "

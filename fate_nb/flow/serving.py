@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -231,6 +232,7 @@ class Serving:
                         "score ids that the host's table holds"
                     )
                 scores = scores + host_scores
+        _check_finite(frame, guest.sid, scores)
         probabilities = sigmoid(scores)
 
         predictions = [
@@ -248,6 +250,26 @@ class Serving:
             "model_version": bound.model_version,
             "predictions": predictions,
         }
+
+
+def _check_finite(frame: pd.DataFrame, sid: str, scores: np.ndarray) -> None:
+    """Refuse a row whose score is not a number (a null, an infinite value): name its columns."""
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if not len(bad):
+        return
+    row = frame.iloc[int(bad[0])]
+    culprits = [name for name in frame.columns if name != sid and not _finite(row[name])]
+    raise DataError(
+        f"row {row[sid]!r} cannot be scored: {', '.join(culprits) or 'its features'} must be "
+        "finite numbers"
+    )
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _rows(feature_data: Any, sid: str) -> pd.DataFrame:

@@ -161,12 +161,42 @@ async def test_deploy_sets_the_predict_dsl_that_get_predict_dsl_answers(
         "data": {"test_data": ["intersection_0.train"]},
         "model": ["pipeline.hetero_lr_0.hetero_lr"],
     }
-    assert components["dataio_0"]["input"] == {"model": ["pipeline.dataio_0.dataio"]}
+    assert components["dataio_0"]["input"] == {
+        "data": {"data": ["args.train_data"]},
+        "model": ["pipeline.dataio_0.dataio"],
+    }
     assert unknown_cpn["retcode"] == 101
     assert "cpn_list names ['lr_9']" in unknown_cpn["retmsg"]
     assert "give cpn_list" in nothing["retmsg"]
     assert unknown_model["retcode"] == 101
     assert "no model version 2020" in unknown_model["retmsg"]
+
+
+async def test_deploy_rewires_left_out_components_and_refuses_unusable_dsls(
+    flow_api: FlowApi, breast_guest: Path, breast_host: Path
+) -> None:
+    """A component left out passes its inputs on; a DSL a predict job cannot run is refused."""
+    await flow_api.upload_breast(breast_guest, breast_host)
+    info = (await _train(flow_api, max_iter=2))["data"]["model_info"]
+
+    skipped = await flow_api.post("model/deploy", {**info, "cpn_list": ["dataio_0", "hetero_lr_0"]})
+    assert skipped["retcode"] == 0, skipped
+    lr = skipped["data"]["predict_dsl"]["components"]["hetero_lr_0"]
+    assert lr["input"]["data"] == {"test_data": ["dataio_0.train"]}
+
+    refusals = {
+        "no components": {"predict_dsl": {"components": {}}},
+        "unknown module 'Nope'": {"predict_dsl": {"components": {"a_0": {"module": "Nope"}}}},
+        "no data input": {"cpn_list": ["hetero_lr_0"]},
+        "evaluation": {"cpn_list": ["evaluation_0"]},
+    }
+    for words, body in refusals.items():
+        reply = await flow_api.post("model/deploy", {**info, **body})
+        assert reply["retcode"] == 101, (words, reply)
+        if words != "evaluation":
+            assert words in reply["retmsg"], reply
+    kept = await flow_api.post("model/get/predict/dsl", info)
+    assert kept["data"] == skipped["data"]["predict_dsl"]
 
 
 async def test_binding_a_service_again_scores_with_the_new_version(

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pandas as pd
 from csv_files import DATA_DIR
-from job_confs import GUEST, GUEST_TABLE, HETERO_LR_CONF, HETERO_LR_DSL, HOST_TABLE, ROLES
+from job_confs import GUEST, GUEST_TABLE, HETERO_LR_CONF, HETERO_LR_DSL, HOST, HOST_TABLE, ROLES
 from sync_flow import END_STATUSES, post, upload, wait
 
 from fate_nb.launch import start_server
@@ -146,7 +146,7 @@ def test_scoring_refusals_say_what_to_send(tmp_path: Path) -> None:
     try:
         server.wait_ready()
         with server.client() as client:
-            _train_load_bind(client)
+            info = _train_load_bind(client)
 
             def score(body: dict[str, Any]) -> dict[str, Any]:
                 return post(client, "serving/predict", body)
@@ -161,6 +161,12 @@ def test_scoring_refusals_say_what_to_send(tmp_path: Path) -> None:
             stranger = score({"service_id": SERVICE, "feature_data": {**row, "id": "no-such-id"}})
             short = score({"service_id": SERVICE, "feature_data": {"id": row["id"], "x0": 1.0}})
             bad_value = score({"service_id": SERVICE, "feature_data": {**row, "x3": "abc"}})
+            null = score({"service_id": SERVICE, "feature_data": {**row, "x2": None}})
+            bind = {"service_id": "other", "job_parameters": dict(info)}
+            host_bind = post(
+                client, "model/bind", {**bind, "initiator": {"role": "host", "party_id": HOST}}
+            )
+            text_bind = post(client, "model/bind", {**bind, "initiator": "guest"})
     finally:
         server.stop()
 
@@ -179,5 +185,11 @@ def test_scoring_refusals_say_what_to_send(tmp_path: Path) -> None:
     assert "differ from the input model's" in short["retmsg"]
     assert bad_value["retcode"] == 102
     assert "column 'x3' holds 'abc'" in bad_value["retmsg"]
-    for answer in (no_service, unknown, no_rows, text_rows, no_id, stranger, short, bad_value):
+    # A missing feature would make the score NaN (not JSON): refused, named.
+    assert null["retcode"] == 102 and "x2 must be finite numbers" in null["retmsg"], null
+    # Serving takes the guest's rows: a host initiator would count the host's part twice.
+    assert host_bind["retcode"] == 101 and "bind with the guest" in host_bind["retmsg"]
+    assert text_bind["retcode"] == 101 and "initiator must be an object" in text_bind["retmsg"]
+    answers = (no_service, unknown, no_rows, text_rows, no_id, stranger, short, bad_value, null)
+    for answer in answers:
         assert "Traceback" not in answer["retmsg"]

@@ -436,6 +436,14 @@ def test_indices_not_consecutive() -> None:
     fails(renamed("evaluation_0", "evaluation_1"), V1_CONF, "evaluation_*", "from 0")
 
 
+def test_a_predict_job_may_number_from_elsewhere() -> None:
+    """FATE checks consecutive indices in train jobs only: a predict DSL may add reader_1."""
+    conf = copy.deepcopy(V1_CONF)
+    conf["job_parameters"]["job_type"] = "predict"
+    plan = parse_job(renamed("evaluation_0", "evaluation_1"), conf, MODULES)
+    assert "evaluation_1" in [component.name for component in plan.components]
+
+
 def test_prefix_with_two_modules() -> None:
     dsl = copy.deepcopy(V1_DSL)
     dsl["components"]["dataio_1"] = {"module": "Intersection", "output": {"data": ["x"]}}

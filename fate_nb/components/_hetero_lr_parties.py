@@ -290,11 +290,13 @@ def run_arbiter(ctx: TaskContext) -> dict[str, Any]:
             break
 
     ctx.set_metric_meta(
-        "train", "loss", {"name": "train", "metric_type": "LOSS", "unit_name": "iters"}
+        "train",
+        "loss",
+        {"name": "train", "metric_type": "LOSS", "unit_name": "iters", "curve_name": "loss"},
     )
     ctx.save_model(
         {"optimizer": params.optimizer, "earlyStop": early_stop},
-        {"iters": str(iters), "lossHistory": losses, "isConverged": converged},
+        {"iters": iters, "lossHistory": losses, "isConverged": converged},
     )
     return {"iters": iters, "is_converged": converged, "loss_history": losses}
 

@@ -334,7 +334,9 @@ def _run_arbiter(ctx: TaskContext, fed: Federation) -> dict[str, Any]:
             break
 
     ctx.set_metric_meta(
-        "train", "loss", {"name": "train", "metric_type": "LOSS", "unit_name": "iters"}
+        "train",
+        "loss",
+        {"name": "train", "metric_type": "LOSS", "unit_name": "iters", "curve_name": "loss"},
     )
     _save_model(ctx, first["header"], model, iters, converged, losses)
     return {"iters": iters, "is_converged": converged, "loss_history": losses}

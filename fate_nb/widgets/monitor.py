@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import html
-import io
 import re
-import tarfile
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -70,28 +68,6 @@ def failing_task(jobs: pd.DataFrame, tasks: pd.DataFrame) -> dict[str, str] | No
         "party_id": str(row["party_id"]),
         "error": plain(row.get("error")),
     }
-
-
-def task_log(client: FlowClient, job_id: str, task: dict[str, str], lines: int = LOG_LINES) -> str:
-    """The last lines of a task's log."""
-    try:
-        return client.task_log(
-            job_id, task["component_name"], task["role"], task["party_id"], lines
-        )
-    except TypeError:
-        # TODO(issue 6): FlowClient.task_log reaches DataCalls.download (the table download)
-        # instead of FlowSession.download (a file); read the archive here until that is fixed.
-        from fate_nb._http import FlowSession
-
-        archive = FlowSession.download(client, "job/log/download", {"job_id": job_id})
-        name = f"{task['role']}/{task['party_id']}/{task['component_name']}/std.log"
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            try:
-                member = tar.extractfile(name)
-            except KeyError:
-                return ""
-            text = member.read().decode("utf-8", "replace") if member else ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 class JobMonitor:
@@ -183,7 +159,13 @@ class JobMonitor:
             # Read the log once the job has ended, so that it holds the task's last words.
             if failing is not None and status in END_STATUSES and failing != self.failed_task:
                 try:
-                    log = task_log(self.client, self.job_id, failing)
+                    log = self.client.task_log(
+                        self.job_id,
+                        failing["component_name"],
+                        failing["role"],
+                        failing["party_id"],
+                        lines=LOG_LINES,
+                    )
                 except Exception as error:  # shown instead of the log
                     log = f"(cannot read the log: {error})"
             self.apply(jobs, tasks, self._dependency, log)
@@ -200,7 +182,7 @@ class JobMonitor:
         row = initiator_row(jobs)
         status = str(row["status"])
         progress = 0 if pd.isna(row.get("progress")) else int(row["progress"])
-        with self._lock, self.widget.hold_sync():
+        with self._lock:
             self._status = status
             self.error = plain(row.get("error"))
             self.header.value = (

@@ -97,6 +97,7 @@ async def test_the_encrypted_run_equals_its_plaintext_replay(
         "name": "train",
         "metric_type": "LOSS",
         "unit_name": "iters",
+        "curve_name": "loss",
     }
 
     guest = _model(flow, job_id, "guest", GUEST)

@@ -122,7 +122,12 @@ async def test_homo_lr_job_is_within_one_percent_of_pooled_scikit_learn(
         return storage.read_table(tables.table_dir(flow.config, output)).to_pandas()
 
     loss = metrics("homo_lr_0", "arbiter", ARBITER)["train"]["loss"]
-    assert loss["meta"] == {"name": "train", "metric_type": "LOSS", "unit_name": "iters"}
+    assert loss["meta"] == {
+        "name": "train",
+        "metric_type": "LOSS",
+        "unit_name": "iters",
+        "curve_name": "loss",
+    }
     assert [key for key, _ in loss["data"]] == list(range(30))
     assert loss["data"][-1][1] < 0.15
 

@@ -63,7 +63,12 @@ async def check_metrics(api: FlowApi, job_id: str) -> None:
     everything = await cpn(api, "metric/all", job_id, "hetero_lr_0", "arbiter")
     loss = everything["data"]["train"]["loss"]
     assert set(everything["data"]) == {"train"} and set(loss) == {"data", "meta"}
-    assert loss["meta"] == {"name": "train", "metric_type": "LOSS", "unit_name": "iters"}
+    assert loss["meta"] == {
+        "name": "train",
+        "metric_type": "LOSS",
+        "unit_name": "iters",
+        "curve_name": "loss",
+    }
     assert [key for key, _ in loss["data"]] == list(range(len(loss["data"])))
     assert all(isinstance(value, float) for _, value in loss["data"])
 

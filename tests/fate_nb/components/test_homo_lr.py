@@ -209,7 +209,12 @@ def test_training_equals_its_plaintext_replay(
     loss = done[ARBITER].metrics()["train"]["loss"]
     assert [key for key, _ in loss["data"]] == expected.keys
     np.testing.assert_allclose([value for _, value in loss["data"]], expected.losses, rtol=1e-6)
-    assert loss["meta"] == {"name": "train", "metric_type": "LOSS", "unit_name": "iters"}
+    assert loss["meta"] == {
+        "name": "train",
+        "metric_type": "LOSS",
+        "unit_name": "iters",
+        "curve_name": "loss",
+    }
     intercept = conf["init_param"].get("fit_intercept", True)
     final = expected.averaged[-1]
     _, arbiter = done[ARBITER].model()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from fate_nb.examples import HETERO_LR_DSL
 from fate_nb.flow.dsl import JobPlan, parse_job
 from fate_nb.flow.errors import ParameterError
 
@@ -21,30 +22,8 @@ MODULES = {
     "Evaluation": frozenset({"guest", "host", "arbiter"}),
 }
 
-V1_DSL: dict[str, Any] = {
-    "components": {
-        "dataio_0": {
-            "module": "DataIO",
-            "input": {"data": {"data": ["args.train_data"]}},
-            "output": {"data": ["train"], "model": ["dataio"]},
-        },
-        "intersection_0": {
-            "module": "Intersection",
-            "input": {"data": {"data": ["dataio_0.train"]}},
-            "output": {"data": ["train"]},
-        },
-        "hetero_lr_0": {
-            "module": "HeteroLR",
-            "input": {"data": {"train_data": ["intersection_0.train"]}},
-            "output": {"data": ["train"], "model": ["hetero_lr"]},
-        },
-        "evaluation_0": {
-            "module": "Evaluation",
-            "input": {"data": {"data": ["hetero_lr_0.train"]}},
-            "output": {"data": ["evaluate"]},
-        },
-    }
-}
+# FATE 1.4's published hetero-LR DSL (fate_flow_api.md 4.3).
+V1_DSL: dict[str, Any] = copy.deepcopy(HETERO_LR_DSL)
 
 V1_CONF: dict[str, Any] = {
     "initiator": {"role": "guest", "party_id": 9999},

@@ -75,7 +75,7 @@ class JobMonitor:
 
     Polls the server from a daemon thread, so it keeps updating while other cells run, and
     stops polling when the job ends (success, failed, canceled, timeout). When a task fails,
-    the log shows the job's error and the last lines of that task's log. Stop stops the job.
+    the log names it and shows its error and the last lines of its log. Stop stops the job.
 
     Parameters
     ----------
@@ -121,6 +121,7 @@ class JobMonitor:
         self.log_excerpt = ""
         self._status = "unknown"
         self._dependency: dict[str, Any] | None = None
+        self._dag_error = ""
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
@@ -152,7 +153,9 @@ class JobMonitor:
                 try:
                     self._dependency = self.client.dag_dependency(self.job_id)
                 except Exception as error:  # the rest of the view still works
-                    self.note(f"cannot fetch the DAG: {error}")
+                    if not self._dag_error:
+                        self.note(f"cannot fetch the DAG: {error}")
+                    self._dag_error = str(error)
             log = None
             failing = failing_task(jobs, tasks)
             status = str(initiator_row(jobs)["status"])

@@ -86,12 +86,16 @@ def _parsed_json(value: Any) -> Any:
 
 
 def metric_frame(metric_all: Mapping[str, Any]) -> pd.DataFrame:
-    """``metric/all``'s nesting as one long frame: namespace, name, key, value, type, meta."""
+    """``metric/all``'s nesting as one long frame: namespace, name, key, value, type, meta.
+
+    A metric without points (its values in the meta) has one row with null key and value.
+    """
     records = []
     for namespace, metrics in metric_all.items():
         for name, metric in metrics.items():
             meta = metric.get("meta") or {}
-            for key, value in metric.get("data") or []:
+            # A metric whose values live in its meta (a confusion matrix) keeps one row.
+            for key, value in metric.get("data") or [(None, None)]:
                 records.append(
                     {
                         "namespace": namespace,
@@ -116,10 +120,11 @@ def curve_frame(points: Iterable[Any], meta: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _numeric_values(frame: pd.DataFrame) -> pd.DataFrame:
-    """Values as float64 when every one is a number (booleans excepted); as they are if not."""
+    """Values as float64 when every one is a number or null (booleans excepted)."""
     values = frame["value"]
     if len(values) and all(
-        isinstance(value, int | float) and not isinstance(value, bool) for value in values
+        value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+        for value in values
     ):
         frame["value"] = values.astype("float64")
     return frame

@@ -204,6 +204,8 @@ def test_tracking_calls(session_client: FlowClient, hetero_lr_job: dict[str, Any
     assert list(metrics.columns) == ["namespace", "name", "key", "value", "metric_type", "meta"]
     auc = metrics[(metrics["name"] == "hetero_lr_0") & (metrics["key"] == "auc")]["value"]
     assert auc.iloc[0] > 0.98
+    assert set(metrics["name"]) == {name for found in names.values() for name in found}
+    assert metrics["value"].dtype == "float64"
 
     loss = session_client.metric_data(job_id, "hetero_lr_0", "train", "loss", role="arbiter")
     assert list(loss.columns) == ["key", "value"] and loss["value"].dtype == "float64"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+from csv_files import DATA_DIR
 from widget_helpers import failing_job, long_lr_job, node_fills, poll_until
 
 from fate_nb import examples
 from fate_nb.client import FlowClient
+from fate_nb.launch import start_server
 from fate_nb.widgets import JobMonitor
 from fate_nb.widgets._style import STATUS_COLORS
 
@@ -144,3 +148,41 @@ def test_poll_errors_go_to_the_log_and_back_off(session_client: FlowClient) -> N
     assert "20991231000000000000000" in lines[0]
     delays = [float(line.rsplit("retrying in ", 1)[1].removesuffix(" s")) for line in lines]
     assert delays[1:3] == [2 * delays[0], 4 * delays[0]]
+
+
+def test_a_queued_job_shows_waiting_until_a_slot_frees(tmp_path: Path) -> None:
+    """On a server that runs one job at a time, a job behind a long one is waiting (grey
+    in the table and the DAG); when the long one stops, it runs to success."""
+    root, home = tmp_path / "root", tmp_path / "home"
+    root.mkdir()
+    for name in ("breast_hetero_guest.csv", "breast_hetero_host.csv"):
+        shutil.copy(DATA_DIR / name, root)
+    server = start_server(
+        root, home, tmp_path / "server.log", extra_args=["--FateApp.max_concurrent_jobs=1"]
+    )
+    try:
+        server.wait_ready()
+        with FlowClient(server.base_url, server.token) as client:
+            for table in (examples.GUEST_TABLE, examples.HOST_TABLE):
+                client.upload(
+                    root / f"{table['name']}.csv",
+                    namespace=table["namespace"],
+                    table_name=table["name"],
+                    timeout=120,
+                )
+            blocker = client.submit(long_lr_job())["job_id"]
+            poll_until(lambda: client.job_status(blocker) == "running", "the long job running")
+            queued = client.submit(examples.scale_job())["job_id"]
+            monitor = JobMonitor(queued, client, interval=0.2, autostart=False)
+
+            assert monitor.refresh() == "waiting"
+            assert monitor.progress.value == 0
+            assert set(monitor.task_statuses.values()) == {"waiting"}
+            assert set(node_fills(monitor.dag.widget.value).values()) == {GREY}
+
+            client.stop_job(blocker)
+            monitor.start()
+            assert monitor.wait(timeout=300) == "success"
+            assert set(node_fills(monitor.dag.widget.value).values()) == {GREEN}
+    finally:
+        server.stop()

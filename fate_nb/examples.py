@@ -2,7 +2,8 @@
 
 Each function returns ``{"job_dsl": ..., "job_runtime_conf": ...}``, ready for
 ``FlowClient.submit(**job)`` or ``POST /v1/job/submit``; the tables are the ones
-``fate_nb.datasets`` ships, uploaded into the ``experiment`` namespace.
+``fate_nb.datasets`` ships, uploaded into the ``experiment`` namespace under their file names
+(``breast_hetero_guest``, ``breast_homo_host``...).
 """
 
 from __future__ import annotations
@@ -118,8 +119,58 @@ SCALE_CONF: dict[str, Any] = {
     "algorithm_parameters": {"feature_scale_0": {"method": "standard_scale"}},
 }
 
+# FATE's benchmark_quality/homo_lr settings for breast_homo.
+HOMO_LR_SETTINGS: dict[str, Any] = {
+    "penalty": "L2",
+    "alpha": 0.01,
+    "learning_rate": 0.15,
+    "optimizer": "rmsprop",
+    "batch_size": 320,
+    "max_iter": 30,
+    "init_param": {"init_method": "zeros"},
+}
+
+HOMO_LR_DSL: dict[str, Any] = {
+    "components": {
+        "dataio_0": {
+            "module": "DataIO",
+            "input": {"data": {"data": ["args.train_data"]}},
+            "output": {"data": ["train"], "model": ["dataio"]},
+        },
+        "homo_lr_0": {
+            "module": "HomoLR",
+            "input": {"data": {"train_data": ["dataio_0.train"]}},
+            "output": {"data": ["train"], "model": ["homo_lr"]},
+        },
+        "evaluation_0": {
+            "module": "Evaluation",
+            "input": {"data": {"data": ["homo_lr_0.train"]}},
+            "output": {"data": ["evaluate"]},
+        },
+    }
+}
+
+# Guest and host each hold their own rows of breast_homo, with labels; both evaluate.
+HOMO_LR_CONF: dict[str, Any] = {
+    "initiator": {"role": "guest", "party_id": GUEST},
+    "job_parameters": {"work_mode": 0},
+    "role": ROLES,
+    "role_parameters": {
+        role: {
+            "args": {
+                "data": {"train_data": [{"name": f"breast_homo_{role}", "namespace": NAMESPACE}]}
+            },
+            "dataio_0": {"with_label": [True], "label_name": ["y"], "label_type": ["int"]},
+            "evaluation_0": {"eval_type": ["binary"]},
+        }
+        for role in ("guest", "host")
+    },
+    "algorithm_parameters": {"homo_lr_0": HOMO_LR_SETTINGS},
+}
+
 _JOBS = {
     "hetero_lr": (HETERO_LR_DSL, HETERO_LR_CONF),
+    "homo_lr": (HOMO_LR_DSL, HOMO_LR_CONF),
     "feature_scale": (SCALE_DSL, SCALE_CONF),
 }
 
@@ -140,6 +191,11 @@ def job(name: str) -> dict[str, Any]:
 def hetero_lr_job() -> dict[str, Any]:
     """DataIO, Intersection, HeteroLR and Evaluation on breast: FATE's canonical job (DSL v1)."""
     return job("hetero_lr")
+
+
+def homo_lr_job() -> dict[str, Any]:
+    """DataIO, HomoLR and Evaluation on breast_homo (DSL v1): FATE's homo-LR benchmark job."""
+    return job("homo_lr")
 
 
 def scale_job() -> dict[str, Any]:

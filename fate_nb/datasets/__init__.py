@@ -2,6 +2,8 @@
 
 ``breast_hetero_guest`` holds the label ``y`` and features x0..x9 of the Wisconsin breast
 cancer data; ``breast_hetero_host`` holds 20 more features of the same 569 ids.
+``breast_homo_guest`` (227 rows), ``breast_homo_host`` (228) and ``breast_homo_test`` (114)
+split the same 569 rows, each with the label and all 30 features.
 """
 
 from __future__ import annotations

@@ -15,64 +15,19 @@ import numpy as np
 import pandas as pd
 from csv_files import DATA_DIR
 from flow_api import FlowApi
-from job_confs import ARBITER, GUEST, HOST, ROLES
+from job_confs import ARBITER, GUEST, HOST
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from fate_nb import examples
 from fate_nb.flow import storage, tables, tracking
 
 log = logging.getLogger(__name__)
 
-# FATE's benchmark_quality/homo_lr settings for breast_homo.
-BENCHMARK = {
-    "penalty": "L2",
-    "alpha": 0.01,
-    "learning_rate": 0.15,
-    "optimizer": "rmsprop",
-    "batch_size": 320,
-    "max_iter": 30,
-    "init_param": {"init_method": "zeros"},
-}
-DATAIO = {"with_label": [True], "label_name": ["y"], "label_type": ["int"]}
-
 
 def homo_lr_job() -> dict[str, Any]:
     """DataIO -> HomoLR -> Evaluation in DSL v1; both clients evaluate their own predictions."""
-    dsl = {
-        "components": {
-            "dataio_0": {
-                "module": "DataIO",
-                "input": {"data": {"data": ["args.train_data"]}},
-                "output": {"data": ["train"], "model": ["dataio"]},
-            },
-            "homo_lr_0": {
-                "module": "HomoLR",
-                "input": {"data": {"train_data": ["dataio_0.train"]}},
-                "output": {"data": ["train"], "model": ["homo_lr"]},
-            },
-            "evaluation_0": {
-                "module": "Evaluation",
-                "input": {"data": {"data": ["homo_lr_0.train"]}},
-                "output": {"data": ["evaluate"]},
-            },
-        }
-    }
-    role_parameters = {
-        role: {
-            "args": {"data": {"train_data": [{"name": f"breast_homo_{role}", "namespace": "ns"}]}},
-            "dataio_0": DATAIO,
-            "evaluation_0": {"eval_type": ["binary"]},
-        }
-        for role in ("guest", "host")
-    }
-    conf = {
-        "initiator": {"role": "guest", "party_id": GUEST},
-        "job_parameters": {"work_mode": 0},
-        "role": ROLES,
-        "role_parameters": role_parameters,
-        "algorithm_parameters": {"homo_lr_0": BENCHMARK},
-    }
-    return {"job_dsl": dsl, "job_runtime_conf": conf}
+    return examples.homo_lr_job()
 
 
 def _scikit_learn_aucs() -> tuple[float, float]:
@@ -97,7 +52,7 @@ async def test_homo_lr_job_is_within_one_percent_of_pooled_scikit_learn(
             file=f"breast_homo_{role}.csv",
             head=1,
             partition=4,
-            namespace="ns",
+            namespace="experiment",
             table_name=f"breast_homo_{role}",
         )
         assert row["f_status"] == "success", row

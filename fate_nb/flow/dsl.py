@@ -303,7 +303,8 @@ def _raw_components(dsl: Any) -> Mapping[str, Any]:
 def _parties(conf: Mapping[str, Any]) -> tuple[str, int, dict[str, list[int]]]:
     missing = [key for key in ("initiator", "role", "job_parameters") if key not in conf]
     if missing:
-        raise ParameterError(f"job_runtime_conf is missing {', '.join(missing)}; add them")
+        them = "them" if len(missing) > 1 else "it"
+        raise ParameterError(f"job_runtime_conf is missing {', '.join(missing)}; add {them}")
     initiator = _mapping(conf["initiator"], "initiator")
     for key in ("role", "party_id"):
         if initiator.get(key) in (None, ""):

@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 # Run apt-get through sudo only when we are not root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: venv dot chromium test test-browser quality demo bench bench-lr lint format
+.PHONY: venv dot chromium test test-browser quality demo notebooks bench bench-lr lint format
 
 ## venv: (internal) create .venv and install the project with its test extras
 venv: $(STAMP)
@@ -55,7 +55,7 @@ $(BROWSER_STAMP): $(STAMP)
 test-browser: venv dot chromium $(BROWSER_STAMP)
 	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
-## test: formatting check, lint, then the test suite (extra args: PYTEST_ARGS=...)
+## test: formatting check, lint, then tests/ and every notebook under nbval (PYTEST_ARGS=...)
 test: venv dot
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -68,6 +68,11 @@ quality: venv dot
 ## demo: start a server and upload demo data
 demo: venv dot
 	$(BIN)/python -m fate_nb.demo
+
+## notebooks: re-execute every notebook against a fresh server, save its outputs (NOTEBOOKS=...)
+NOTEBOOKS ?=
+notebooks: venv dot
+	$(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 ## bench: upload throughput / memory benchmark (extra args: BENCH_ARGS=...)
 bench: venv

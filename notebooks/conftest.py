@@ -1,10 +1,12 @@
 """nbval runs every notebook here against one real fate-nb server that the session starts.
 
-Fixtures never reach nbval's cells, so session hooks own the server: it starts once
-collection has kept at least one notebook (and only then), before the first kernel starts;
-``FATE_NB_URL`` and ``FATE_NB_TOKEN`` in ``os.environ`` name it, and every kernel inherits
-them. The notebooks share it, each uploading what it needs with ``drop=True``. It stops when
-pytest unconfigures; its folder, with the server's log, is kept when the session failed.
+Fixtures never reach nbval's cells, so run hooks own the server. It starts just before the
+first notebook's kernel does (so a run of ``tests/`` alone never starts it, and the tests that
+run before the notebooks never see it); ``FATE_NB_URL`` and ``FATE_NB_TOKEN`` in
+``os.environ`` name it while it runs, and every kernel inherits them. The notebooks share it,
+each uploading what it needs with ``drop=True``. It stops after the last notebook, and the
+variables get their old values back. Its folder, with the server's log, is kept when a
+notebook failed.
 """
 
 from __future__ import annotations
@@ -17,9 +19,35 @@ from pathlib import Path
 import pytest
 from execute import fresh_server
 
-from fate_nb.launch import ServerProcess
 
-SERVER_KEY = pytest.StashKey[ServerProcess]()
+class NotebookServer:
+    """The one server of the notebooks' run: started on demand, stopped once."""
+
+    def __init__(self) -> None:
+        self.stack: ExitStack | None = None
+        self.workdir: Path | None = None
+        self.failed = False
+
+    def start(self) -> None:
+        """Start the server and point the environment at it, unless it runs already."""
+        if self.stack is not None:
+            return
+        self.workdir = Path(tempfile.mkdtemp(prefix="fate-nb-nbval-"))
+        stack = ExitStack()
+        stack.enter_context(fresh_server(self.workdir))
+        self.stack = stack
+
+    def stop(self) -> None:
+        """Stop the server; remove its folder unless a notebook failed."""
+        if self.stack is None:
+            return
+        self.stack.close()
+        self.stack = None
+        if self.workdir is not None and not self.failed:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+SERVER = NotebookServer()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,30 +55,35 @@ def pytest_configure(config: pytest.Config) -> None:
     sanitize = config.getoption("nbval_sanitize_with", None)
     if sanitize and not Path(sanitize).is_absolute() and not Path(sanitize).exists():
         config.option.nbval_sanitize_with = str(config.rootpath / sanitize)
+    config.add_cleanup(SERVER.stop)
 
 
-@pytest.hookimpl(tryfirst=True)  # before the terminal reporter asks for the report line
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the server if any notebook is to run."""
-    config = session.config
-    if config.option.collectonly or not any(item.path.suffix == ".ipynb" for item in session.items):
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="fate-nb-nbval-"))
-    stack = ExitStack()
-    config.add_cleanup(lambda: _stop(stack, workdir, session))
-    config.stash[SERVER_KEY] = stack.enter_context(fresh_server(workdir))
+def _is_notebook(item: pytest.Item | None) -> bool:
+    return item is not None and item.path.suffix == ".ipynb"
 
 
-def _stop(stack: ExitStack, workdir: Path, session: pytest.Session) -> None:
-    """Stop the server; remove its folder after a clean run, keep it (and its log) if not."""
-    stack.close()
-    if session.testsfailed == 0 and session.exitstatus == pytest.ExitCode.OK:
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print(f"the notebooks' fate-nb server kept its log in {workdir / 'server.log'}")
+@pytest.hookimpl(tryfirst=True)  # before nbval's setup starts the notebook's kernel
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Start the server before the first notebook's first cell."""
+    if _is_notebook(item):
+        SERVER.start()
 
 
-def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
-    """Say which server the notebooks run against."""
-    server = config.stash.get(SERVER_KEY, None)
-    return None if server is None else f"notebooks run against fate-nb at {server.base_url}"
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember a notebook's failure, to keep the server's log."""
+    if report.failed and report.fspath.endswith(".ipynb"):
+        SERVER.failed = True
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a failed notebook, say where the server's log is."""
+    if SERVER.failed and SERVER.workdir is not None:
+        log = SERVER.workdir / "server.log"
+        terminalreporter.write_line(f"the notebooks' fate-nb server kept its log in {log}")
+
+
+@pytest.hookimpl(trylast=True)  # after nbval's teardown has shut the kernel down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the server after the last notebook (a later notebook would start a new one)."""
+    if _is_notebook(item) and not _is_notebook(nextitem):
+        SERVER.stop()

@@ -65,7 +65,7 @@ test: venv dot
 quality: venv dot
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
-## demo: start a server and upload demo data
+## demo: FATE's hetero-LR job on breast from a fresh server, then the quickstart notebook
 demo: venv dot
 	$(BIN)/python -m fate_nb.demo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from fate_nb import demo
+from fate_nb import examples
 from fate_nb.examples import (
     ARBITER,
     GUEST,
@@ -73,7 +73,7 @@ V2_CONF: dict[str, Any] = {
 
 def v1_job() -> dict[str, Any]:
     """A fresh submit body for the DSL v1 DataIO -> FeatureScale job (the demo's job)."""
-    return demo.scale_job()
+    return examples.scale_job()
 
 
 def v2_job() -> dict[str, Any]:

@@ -155,7 +155,8 @@ class FateMagics(Magics):
               dsl: {components: {...}}
               conf: {initiator: {role: guest, party_id: 9999}, ...}
 
-        Errors, FATE's refusals among them, show as one UsageError line.
+        Errors, FATE's refusals and arguments the client refuses (a role the job lacks)
+        among them, show as one UsageError line.
         """
         parser = self.fate.parser  # type: ignore[attr-defined]
         if not line.strip():
@@ -181,8 +182,10 @@ class FateMagics(Magics):
         run: Callable[..., Any] = getattr(self, f"_{args.subcommand}")
         try:
             result = run(args, *params, cell=cell) if cell is not None else run(args, *params)
+        except (ValueError, LookupError) as error:  # the client refused an argument
+            raise UsageError(f"{args.subcommand}: {_one_line(error)}") from None
         except FateNbError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(_one_line(error)) from None
         if args.out is None:
             return result
         self.shell.user_ns[args.out] = result
@@ -236,22 +239,16 @@ class FateMagics(Magics):
         return self.client.metric_all(job_id, component, role=args.role, party_id=args.party)
 
     def _output(self, args: Any, job_id: str, component: str) -> pd.DataFrame:
-        try:
-            return self.client.output_data(
-                job_id, component, role=args.role, party_id=args.party, data_name=args.data
-            )
-        except LookupError as error:  # no output table of that --data name
-            raise UsageError(f"output: {error}") from None
+        return self.client.output_data(
+            job_id, component, role=args.role, party_id=args.party, data_name=args.data
+        )
 
     def _stop(self, args: Any, job_id: str) -> dict[str, Any]:
         return {"job_id": job_id, **self.client.stop_job(job_id)}
 
     def _submit(self, args: Any, *, cell: str) -> dict[str, Any]:
         dsl, conf = job_from_cell(cell)
-        try:
-            result = self.client.submit(dsl, conf)
-        except ValueError as error:  # a DSL or conf file that holds no mapping
-            raise UsageError(f"submit: {error}") from None
+        result = self.client.submit(dsl, conf)
         if args.out is not None:  # bound now, so an interrupted wait keeps the job id
             self.shell.user_ns[args.out] = result
         if args.wait:
@@ -319,6 +316,11 @@ def _widget(name: str) -> Any:
     except ImportError as error:
         raise UsageError(f"{name} needs fate_nb.widgets and ipywidgets: {error}") from None
     return getattr(widgets, name)
+
+
+def _one_line(error: Exception) -> str:
+    """An error's message on one line, as a ``UsageError`` shows it."""
+    return " ".join(str(error).split())
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

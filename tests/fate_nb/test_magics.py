@@ -241,6 +241,20 @@ def test_output_is_the_whole_table(
     assert message.startswith("output: ") and "'nope'" in message
 
 
+@pytest.mark.parametrize("subcommand", ["metrics", "output"])
+def test_a_role_the_job_lacks_is_one_line(
+    ip: InteractiveShell,
+    hetero_lr_job: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    subcommand: str,
+) -> None:
+    """-r with a role the job has no party in: the client refuses it, in one line naming it."""
+    job_id = hetero_lr_job["job_id"]
+    message = error_line(ip, capsys, f"%fate {subcommand} {job_id} hetero_lr_0 -r nonrole")
+    assert message.startswith(f"{subcommand}: ")
+    assert "nonrole" in message and job_id in message
+
+
 def test_watch_and_dag_return_their_widgets(
     ip: InteractiveShell, hetero_lr_job: dict[str, Any]
 ) -> None:
@@ -299,6 +313,16 @@ def test_submit_files_named_in_the_cell(
     (tmp_path / "conf.yaml").write_text(yaml.safe_dump(job["job_runtime_conf"]))
     body = f"dsl: {tmp_path / 'dsl.json'}\nconf: {tmp_path / 'conf.yaml'}\n"
     assert fate(ip, "submit --wait", body)["status"] == "success"
+
+
+def test_a_dsl_file_without_a_mapping_is_one_line(
+    ip: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A DSL file holding a list: the client refuses it before sending, in one line."""
+    (tmp_path / "dsl.yaml").write_text("- dataio_0\n")
+    body = f"dsl: {tmp_path / 'dsl.yaml'}\nconf: {{}}\n"
+    message = error_line(ip, capsys, f"%%fate submit\n{body}")
+    assert message.startswith("submit: ") and "DSL" in message
 
 
 def test_fate_refuses_a_job_in_one_line(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
+from fate_nb.exceptions import FateFlowError
 from fate_nb.widgets._style import (
     BAR_STYLES,
     END_STATUSES,
@@ -26,7 +27,12 @@ if TYPE_CHECKING:
     from fate_nb.client import FlowClient
 
 LOG_LINES = 30
+# The status of a job the server does not know; polling stops there, as at an end status.
+NOT_FOUND = "not found"
+# FATE's retcode when /v1/job/query finds no job (FATE 1.5 answers retcode 0 and no rows).
+_NO_JOB_RETCODE = 101
 MAX_BACKOFF_S = 30.0
+_FINAL = END_STATUSES | {NOT_FOUND}
 _ROLE_ORDER = {"guest": 0, "host": 1, "arbiter": 2}
 # How this server words a job's error when a task failed: "<component>: <role> <party> failed: ..."
 _ORIGIN = re.compile(r"^(?P<component>\S+): (?P<role>\S+) (?P<party>\S+) failed: ")
@@ -76,6 +82,8 @@ class JobMonitor:
     Polls the server from a daemon thread, so it keeps updating while other cells run, and
     stops polling when the job ends (success, failed, canceled, timeout). When a task fails,
     the log names it and shows its error and the last lines of its log. Stop stops the job.
+    A job id the server does not know ends polling too: the status is ``"not found"`` and
+    the log says ``no job <id> on this server``. Other poll errors are logged and retried.
 
     Parameters
     ----------
@@ -136,7 +144,7 @@ class JobMonitor:
 
     @property
     def status(self) -> str:
-        """The job's status as its initiator sees it at the last poll ("unknown" before)."""
+        """The job's initiator's status at the last poll ("unknown" before, or "not found")."""
         return self._status
 
     @property
@@ -147,7 +155,15 @@ class JobMonitor:
     def refresh(self) -> str:
         """Poll once: fetch the job, its tasks, the DAG and a failure's log; return the status."""
         with self._lock:
-            jobs = self.client.query_job(self.job_id)
+            try:
+                jobs = self.client.query_job(self.job_id)
+            except FateFlowError as error:
+                if error.retcode != _NO_JOB_RETCODE:
+                    raise
+                jobs = None
+            if jobs is None or jobs.empty:
+                self._show_not_found()
+                return self._status
             tasks = self.client.query_task(self.job_id)
             if self._dependency is None:
                 try:
@@ -203,6 +219,15 @@ class JobMonitor:
                 self.failed_task, self.log_excerpt = failing, log
             if status in END_STATUSES - {"success"} or failing is not None:
                 self._show_failure(failing)
+
+    def _show_not_found(self) -> None:
+        self._status = NOT_FOUND
+        self.error = f"no job {self.job_id} on this server"
+        self.header.value = f"<b>Job {html.escape(self.job_id)}</b> {badge(NOT_FOUND)}"
+        self.progress.value, self.progress.bar_style = 0, "danger"
+        self.stop_button.disabled = True
+        self.tasks.value = ""
+        self.log.outputs = ({"output_type": "stream", "name": "stdout", "text": self.error + "\n"},)
 
     def _task_table(self, tasks: pd.DataFrame, dependency: dict[str, Any] | None) -> str:
         self.task_statuses = {
@@ -267,7 +292,7 @@ class JobMonitor:
 
     def wait(self, timeout: float | None = None) -> str:
         """Wait until polling ends (the job ended) or ``timeout`` seconds; return the status."""
-        if self._thread is None and self._status not in END_STATUSES:
+        if self._thread is None and self._status not in _FINAL:
             self.start()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -291,7 +316,7 @@ class JobMonitor:
                 self.note(f"poll failed: {error}; retrying in {delay:g} s")
             else:
                 delay = self.interval
-                if status in END_STATUSES:
+                if status in _FINAL:
                     return
             self._stop_event.wait(delay)
 

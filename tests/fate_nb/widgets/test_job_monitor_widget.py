@@ -14,7 +14,9 @@ from fate_nb.client import FlowClient
 from fate_nb.launch import start_server
 from fate_nb.widgets import JobMonitor
 from fate_nb.widgets._style import STATUS_COLORS
+from fate_nb.widgets.monitor import NOT_FOUND
 
+UNKNOWN_JOB = "20991231000000000000000"
 GREY, BLUE = STATUS_COLORS["waiting"], STATUS_COLORS["running"]
 GREEN, RED, ORANGE = STATUS_COLORS["success"], STATUS_COLORS["failed"], STATUS_COLORS["canceled"]
 
@@ -133,19 +135,39 @@ def test_the_stop_button_cancels_a_running_job(
             session_client.stop_job(job_id)
 
 
-def test_poll_errors_go_to_the_log_and_back_off(session_client: FlowClient) -> None:
-    """Polling a job the server does not know: each error is logged, the delay doubles."""
-    monitor = JobMonitor("20991231000000000000000", session_client, interval=0.05)
+def test_an_unknown_job_stops_polling_and_says_so(session_client: FlowClient) -> None:
+    """A job id the server does not know (job/query's retcode 101) is final: the monitor
+    says so once, disables Stop and stops its thread instead of polling forever."""
+    monitor = JobMonitor(UNKNOWN_JOB, session_client, interval=0.05)
+    try:
+        assert monitor.wait(timeout=30) == NOT_FOUND
+        assert not monitor.polling
+    finally:
+        monitor.stop_polling()
+
+    assert monitor.status == "not found"
+    assert _log_text(monitor) == f"no job {UNKNOWN_JOB} on this server\n"
+    assert monitor.error == f"no job {UNKNOWN_JOB} on this server"
+    assert "not found" in monitor.header.value and UNKNOWN_JOB in monitor.header.value
+    assert monitor.stop_button.disabled
+    assert monitor.refresh() == NOT_FOUND
+    assert _log_text(monitor) == f"no job {UNKNOWN_JOB} on this server\n"
+
+
+def test_poll_errors_go_to_the_log_and_back_off() -> None:
+    """Polling a server that cannot be reached: each error is logged, the delay doubles."""
+    client = FlowClient("http://127.0.0.1:9/", "unused")
+    monitor = JobMonitor(UNKNOWN_JOB, client, interval=0.05)
     try:
         poll_until(lambda: len(monitor.log.outputs) >= 3, "three poll errors")
     finally:
         monitor.stop_polling()
+        client.close()
 
     assert not monitor.polling
     assert monitor.status == "unknown"
     lines = _log_text(monitor).splitlines()
-    assert all(line.startswith("poll failed: job/query: ") for line in lines)
-    assert "20991231000000000000000" in lines[0]
+    assert all(line.startswith("poll failed: cannot reach fate-nb at ") for line in lines)
     delays = [float(line.rsplit("retrying in ", 1)[1].removesuffix(" s")) for line in lines]
     assert delays[1:3] == [2 * delays[0], 4 * delays[0]]
 

@@ -6,7 +6,7 @@ Each widget talks to the server only through a ``FlowClient`` (its ``client`` ar
 
 from __future__ import annotations
 
-from fate_nb.widgets.dag import DagView, parse_dsl
+from fate_nb.widgets.dag import DagView, InvalidDsl, parse_dsl
 from fate_nb.widgets.jobs import JobList
 from fate_nb.widgets.metrics import MetricsView
 from fate_nb.widgets.monitor import JobMonitor
@@ -15,6 +15,7 @@ from fate_nb.widgets.tables import TableBrowser
 
 __all__ = [
     "DagView",
+    "InvalidDsl",
     "JobList",
     "JobMonitor",
     "JobSubmitter",

@@ -10,15 +10,22 @@ import graphviz
 import ipywidgets as widgets
 import pandas as pd
 
+from fate_nb.exceptions import FateNbError
 from fate_nb.widgets._style import default_client, error_html, status_color
 
 if TYPE_CHECKING:
     from fate_nb.client import FlowClient
 
 DOT_MISSING = "Graphviz's dot is not installed: apt-get install graphviz"
+# Inputs that are not components of the job: tables (v1) and a predict job's trained models.
+ARGS, PIPELINE = "args.", "pipeline."
 
 # A component's status from its tasks' statuses, the first that any task has winning.
 _PRECEDENCE = ("failed", "timeout", "canceled", "running")
+
+
+class InvalidDsl(FateNbError, ValueError):
+    """A DSL that cannot be drawn; the message names the part that is wrong."""
 
 
 def parse_dsl(dsl: Mapping[str, Any]) -> dict[str, Any]:
@@ -26,37 +33,69 @@ def parse_dsl(dsl: Mapping[str, Any]) -> dict[str, Any]:
 
     Returns ``component_list``, ``component_module`` and ``dependencies``: for each component,
     its upstream components as ``{"component_name": ..., "type": "data" | "model"}``;
-    ``args.<key>`` inputs are tables, not components, and are left out.
+    ``args.<key>`` inputs are tables, not components, and are left out. A predict DSL's
+    ``pipeline.<component>.<alias>`` model inputs are trained models of another job, not
+    components of this one: they are left out of ``dependencies`` too (as the server does)
+    and listed in ``trained_models``, ``{component: [ref, ...]}``. Raises ``InvalidDsl``
+    when the DSL is not a mapping of components, each with a module and lists of inputs.
     """
-    components = dict(dsl.get("job_dsl", dsl).get("components") or {})
+    if isinstance(dsl, Mapping) and "job_dsl" in dsl:
+        dsl = _mapping(dsl["job_dsl"], "job_dsl")
+    components = dsl.get("components") if isinstance(dsl, Mapping) else None
+    if not isinstance(components, Mapping) or not components:
+        raise InvalidDsl("the DSL has no components; give {'components': {'<name>': {...}}}")
+    modules: dict[str, str] = {}
     dependencies: dict[str, list[dict[str, str]]] = {}
+    trained: dict[str, list[str]] = {}
     for name, spec in components.items():
-        inputs = (spec or {}).get("input") or {}
-        data = inputs.get("data") or {}
-        refs = [(ref, "data") for refs in data.values() for ref in _refs(refs)]
+        path = f"components.{name}"
+        module = _mapping(spec, path).get("module")
+        if not isinstance(module, str) or not module:
+            raise InvalidDsl(f"{path} has no module; give one, such as 'module': 'DataIO'")
+        modules[str(name)] = module
+        inputs = _mapping(spec.get("input"), f"{path}.input")
+        data = _mapping(inputs.get("data"), f"{path}.input.data")
+        refs = [
+            (ref, "data")
+            for key, value in data.items()
+            for ref in _strings(value, f"{path}.input.data.{key}")
+        ]
         for key in ("model", "isometric_model"):
-            refs += [(ref, "model") for ref in _refs(inputs.get(key))]
+            refs += [(ref, "model") for ref in _strings(inputs.get(key), f"{path}.input.{key}")]
         upstream = []
         for ref, kind in refs:
-            source = str(ref).partition(".")[0]
-            edge = {"component_name": source, "type": kind}
-            if source != "args" and edge not in upstream:
+            if ref.startswith(PIPELINE):
+                trained.setdefault(str(name), []).append(ref)
+                continue
+            edge = {"component_name": ref.partition(".")[0], "type": kind}
+            if not ref.startswith(ARGS) and edge not in upstream:
                 upstream.append(edge)
         if upstream:
-            dependencies[name] = upstream
+            dependencies[str(name)] = upstream
     return {
-        "component_list": list(components),
-        "component_module": {
-            name: (spec or {}).get("module", "") for name, spec in components.items()
-        },
+        "component_list": list(modules),
+        "component_module": modules,
         "dependencies": dependencies,
+        "trained_models": trained,
     }
 
 
-def _refs(value: Any) -> list[Any]:
+def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidDsl(f"{path} must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def _strings(value: Any, path: str) -> list[str]:
     if value is None:
         return []
-    return list(value) if isinstance(value, list | tuple) else [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(ref, str) for ref in value):
+        raise InvalidDsl(
+            f"{path} must be a list of strings such as ['dataio_0.train'], not {value!r}"
+        )
+    return list(value)
 
 
 def component_statuses(tasks: pd.DataFrame | None) -> dict[str, str]:
@@ -81,11 +120,19 @@ def component_statuses(tasks: pd.DataFrame | None) -> dict[str, str]:
 class DagView:
     """A job's DAG as a graphviz drawing in an HTML widget, filled by status.
 
+    Edges are labelled data or model (dashed); ``args.<key>`` table inputs are not drawn.
+    A predict DSL's ``pipeline.<component>.<alias>`` model inputs (``flow model deploy``'s)
+    name models trained by another job, not components of this one: like FATE's own DAG,
+    the view draws no edge for them; the reading component's tooltip names the model, and
+    ``trained_models`` lists them by component.
+
     Parameters
     ----------
     job_id_or_dsl
         A job id, whose DAG and task statuses come from the server; or a DSL dict (v1 or v2,
-        or ``{"job_dsl": ...}``), drawn without the server.
+        or ``{"job_dsl": ...}``), drawn without the server. A DSL that cannot be drawn (no
+        components, a component without a module, inputs that are not lists of names) shows
+        what is wrong instead, also kept as ``.error``.
     client
         The server's client; ``FlowClient()`` when None and a job id is given.
     load
@@ -108,6 +155,8 @@ class DagView:
         self.components: dict[str, str] = {}
         self.edges: list[tuple[str, str, str]] = []
         self.statuses: dict[str, str] = {}
+        self.trained_models: dict[str, list[str]] = {}
+        self.error = ""
         self.dot_missing = False
         self._dependency: dict[str, Any] | None = None
         self._rendered: tuple[Any, ...] | None = None
@@ -118,7 +167,12 @@ class DagView:
                 self.refresh()
         else:
             self.job_id, self.client = None, client
-            self.apply(parse_dsl(job_id_or_dsl))
+            try:
+                dependency = parse_dsl(job_id_or_dsl)
+            except InvalidDsl as error:
+                self.show_error(f"cannot draw this DSL: {error}")
+            else:
+                self.apply(dependency)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -146,6 +200,8 @@ class DagView:
                 edges.append((source, name, str(edge.get("type", "data"))))
         self.components = {name: str(modules.get(name, "")) for name in names}
         self.edges = list(dict.fromkeys(edges))
+        self.trained_models = dict(dependency.get("trained_models") or {})
+        self.error = ""
         if tasks is not None:
             self.statuses = component_statuses(tasks)
         self.render()
@@ -160,6 +216,8 @@ class DagView:
             status = self.statuses.get(name, "")
             label = f"{name}\n{module}" if module else name
             tooltip = f"{name}: {status}" if status else name
+            for ref in self.trained_models.get(name, []):
+                tooltip += f"\nreads the trained model {ref}"
             graph.node(name, label=label, fillcolor=status_color(status), tooltip=tooltip)
         for source, target, kind in self.edges:
             graph.edge(source, target, label=kind, style="dashed" if kind == "model" else "solid")
@@ -176,9 +234,21 @@ class DagView:
         lines += [name for name in self.components if name not in linked]
         return "\n".join(lines)
 
+    def show_error(self, message: str) -> None:
+        """Show a message instead of a drawing, and forget the DAG; ``error`` holds it."""
+        self.components, self.edges, self.trained_models = {}, [], {}
+        self.error = message
+        self.widget.value = error_html(message)
+        self._rendered = None
+
     def render(self) -> None:
         """Draw into the widget; without ``dot``, a message and the edge list instead."""
-        key = (tuple(self.components.items()), tuple(self.edges), tuple(self.statuses.items()))
+        key = (
+            tuple(self.components.items()),
+            tuple(self.edges),
+            tuple(self.statuses.items()),
+            tuple((name, tuple(refs)) for name, refs in self.trained_models.items()),
+        )
         if key == self._rendered:
             return
         try:

@@ -15,12 +15,14 @@ _LAZY = {
     "FlowClient": "fate_nb.client",
     "FateFlowError": "fate_nb.exceptions",
     "FateNbError": "fate_nb.exceptions",
+    "InvalidArgument": "fate_nb.exceptions",
 }
 
 __all__ = [
     "FateFlowError",
     "FateNbError",
     "FlowClient",
+    "InvalidArgument",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]

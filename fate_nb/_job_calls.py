@@ -10,14 +10,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import yaml
 
 from fate_nb import _frames
 from fate_nb._http import FlowSession
-from fate_nb.exceptions import JobFailed, JobTimeout
+from fate_nb.exceptions import FateFlowError, InvalidArgument, JobFailed, JobTimeout, ServerError
 
 END_STATUSES = frozenset({"success", "failed", "canceled", "timeout"})
+# FATE's retcode for "nothing found" (a job, a task, a table...).
+NOT_FOUND = 101
 
 JobSpec = Mapping[str, Any] | str | os.PathLike[str]
 
@@ -26,21 +29,61 @@ def read_spec(spec: JobSpec, what: str) -> dict[str, Any]:
     """A DSL or conf given as a dict, JSON or YAML text, or the path of a JSON or YAML file."""
     if isinstance(spec, Mapping):
         return dict(spec)
+    if not isinstance(spec, str | os.PathLike):
+        raise InvalidArgument(
+            f"the {what} must be a dict, JSON or YAML text, or a file path; "
+            f"got {type(spec).__name__} {spec!r:.60}"
+        )
 
     text = str(spec)
-    if isinstance(spec, os.PathLike) or (
-        "\n" not in text and not text.lstrip().startswith("{") and Path(text).is_file()
-    ):
-        text = Path(spec).read_text(encoding="utf-8")
+    is_file = isinstance(spec, os.PathLike) or _looks_like_path(text)
+    if is_file:
+        text = _read_file(Path(spec), what)
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ValueError(f"the {what} is neither JSON nor YAML: {error}") from error
-    if not isinstance(loaded, dict):
-        raise ValueError(
-            f"the {what} must be a mapping, got {type(loaded).__name__}: {text[:80]!r}"
+        source = f"file {str(spec)!r}" if is_file else "text"
+        raise InvalidArgument(f"the {what} {source} is neither JSON nor YAML: {error}") from error
+    if isinstance(loaded, dict):
+        return loaded
+    if is_file:
+        held = "is empty" if loaded is None else f"holds a {type(loaded).__name__}"
+        raise InvalidArgument(
+            f"the {what} file {str(spec)!r} {held}; it must hold a JSON or YAML mapping"
         )
-    return loaded
+    if loaded is None:
+        raise InvalidArgument(f"the {what} is empty; give a dict, JSON or YAML text, or a file")
+    if not isinstance(loaded, list | dict) and "\n" not in text.strip():
+        raise InvalidArgument(
+            f"the {what} {text!r} is not a file that exists (looked from {Path.cwd()}), nor "
+            "JSON or YAML text; give an existing file's path, a dict, or the text itself"
+        )
+    raise InvalidArgument(
+        f"the {what} must be a mapping, got {type(loaded).__name__}: {text[:80]!r}"
+    )
+
+
+def _looks_like_path(text: str) -> bool:
+    """One line that is an existing file, or that names a JSON or YAML file."""
+    if "\n" in text or not text.strip() or text.lstrip()[:1] in "{[":
+        return False
+    try:
+        return Path(text).is_file() or Path(text).suffix.lower() in (".json", ".yaml", ".yml")
+    except (OSError, ValueError):  # a name too long, or with a NUL: text, not a path
+        return False
+
+
+def _read_file(path: Path, what: str) -> str:
+    """A DSL or conf file's text; a missing or unreadable file says so."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidArgument(
+            f"the {what} file {str(path)!r} does not exist (looked from {Path.cwd()}); "
+            f"check the path, or give the {what} as a dict or as JSON or YAML text"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidArgument(f"the {what} file {str(path)!r} cannot be read: {error}") from None
 
 
 class JobCalls(FlowSession):
@@ -78,8 +121,9 @@ class JobCalls(FlowSession):
         if conf is not None:
             body = {"job_dsl": body, "job_runtime_conf": read_spec(conf, "runtime conf")}
         elif "job_dsl" not in body:
-            raise ValueError(
-                "give the runtime conf too, or a body with job_dsl and job_runtime_conf"
+            raise InvalidArgument(
+                "submit needs the runtime conf too: submit(dsl, conf), or one body with "
+                "job_dsl and job_runtime_conf"
             )
 
         envelope = self.envelope("job/submit", body)
@@ -111,30 +155,61 @@ class JobCalls(FlowSession):
     def wait(self, job_id: str, timeout: float | None = None, interval: float = 1.0) -> str:
         """Wait until a job ends and return its status (success, failed, canceled, timeout).
 
-        Raises ``JobTimeout`` after ``timeout`` seconds; the job itself goes on.
+        The job's status is asked every ``interval`` seconds. After ``timeout`` seconds (None:
+        no limit) ``JobTimeout`` is raised, also when the server was too busy to answer in
+        that time; the job itself goes on.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        status = "unknown"
         while True:
-            status = self.job_status(job_id)
-            if status in END_STATUSES:
-                return status
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                status = self.job_status(job_id, timeout=self._call_timeout(left))
+            except ServerError as error:
+                # A status query the server did not answer in time is asked again, until the
+                # deadline; a server that cannot be reached at all is an error at once.
+                if not isinstance(error.__cause__, httpx.TimeoutException):
+                    raise
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise JobTimeout(
+                        f"timed out after {timeout:g} s waiting for job {job_id} (last seen "
+                        f"{status}; the server did not answer the last status query in time); "
+                        "wait longer with a larger timeout=",
+                        job_id,
+                        status,
+                    ) from error
+            else:
+                if status in END_STATUSES:
+                    return status
             if deadline is not None and time.monotonic() >= deadline:
                 raise JobTimeout(
-                    f"job {job_id} is still {status} after {timeout:g} s", job_id, status
+                    f"timed out after {timeout:g} s: job {job_id} is still {status}; wait "
+                    "longer with a larger timeout=, or stop it with stop_job",
+                    job_id,
+                    status,
                 )
-            time.sleep(interval)
+            time.sleep(interval if left is None else max(min(interval, left), 0))
 
-    def wait_success(self, job_id: str, timeout: float | None = None) -> None:
-        """Wait until a job ends; raise ``JobFailed`` with the reason if it did not succeed."""
-        status = self.wait(job_id, timeout=timeout)
+    def _call_timeout(self, left: float | None) -> float | None:
+        """Seconds a status query may take: the client's, but not much past a wait's end."""
+        own = self._http.timeout.read
+        if left is None:
+            return own
+        return max(left, 0.1) if own is None else min(own, max(left, 0.1))
+
+    def wait_success(
+        self, job_id: str, timeout: float | None = None, interval: float = 1.0
+    ) -> None:
+        """Wait until a job ends (as ``wait``); raise ``JobFailed`` with the reason if it failed."""
+        status = self.wait(job_id, timeout=timeout, interval=interval)
         if status != "success":
             row = self.call("job/query", {"job_id": job_id})[0]
             reason = row.get("f_error") or "see the job's log"
             raise JobFailed(f"job {job_id} ended {status}: {reason}", job_id, status)
 
-    def job_status(self, job_id: str) -> str:
-        """The job's status as its initiator sees it."""
-        rows = self.call("job/query", {"job_id": job_id})
+    def job_status(self, job_id: str, *, timeout: float | None = None) -> str:
+        """The job's status as its initiator sees it (``timeout``: seconds for this call)."""
+        rows = self.call("job/query", {"job_id": job_id}, timeout=timeout)
         row = next((row for row in rows if row.get("f_is_initiator")), rows[0])
         return str(row["f_status"])
 
@@ -185,7 +260,15 @@ class JobCalls(FlowSession):
             "party_id": party_id,
             "status": status,
         }
-        return _frames.task_frame(self.call("job/task/query", _given(filters)))
+        try:
+            rows = self.call("job/task/query", _given(filters))
+        except FateFlowError as error:
+            # FATE answers "no task matches" as an error; for a job that exists, it is none.
+            if error.retcode != NOT_FOUND or job_id is None or "no task" not in error.retmsg:
+                raise
+            self.call("job/query", {"job_id": job_id})  # an unknown job stays an error
+            rows = []
+        return _frames.task_frame(rows)
 
     def job_log(self, job_id: str, directory: str | os.PathLike[str]) -> Path:
         """Download the job's logs into ``directory/job_<job_id>_log`` and return that folder."""
@@ -197,15 +280,36 @@ class JobCalls(FlowSession):
     def task_log(
         self, job_id: str, component_name: str, role: str, party_id: int | str, lines: int = 40
     ) -> str:
-        """The last ``lines`` lines of one task's log (0 for all of it)."""
+        """The last ``lines`` lines of one task's log (0 for all of it; '' before it starts).
+
+        Raises ``InvalidArgument`` when the job has no such component, or not for that party.
+        """
         name = f"{role}/{party_id}/{component_name}/std.log"
         with tarfile.open(fileobj=io.BytesIO(self._log_archive(job_id)), mode="r:gz") as tar:
             try:
                 member = tar.extractfile(name)
             except KeyError:
-                return ""
+                member = None
+                self._check_task(job_id, component_name, role, party_id)
             text = member.read().decode("utf-8", "replace") if member else ""
         return "\n".join(text.splitlines()[-lines:]) if lines else text
+
+    def _check_task(self, job_id: str, component_name: str, role: str, party_id: int | str) -> None:
+        """Refuse a component or party the job does not have, naming the ones it has."""
+        tasks = self.query_task(job_id)
+        components = sorted(set(tasks["component_name"]))
+        if component_name not in components:
+            raise InvalidArgument(
+                f"job {job_id} has no component {component_name!r}; its components are "
+                f"{', '.join(components)}"
+            )
+        mine = tasks[tasks["component_name"] == component_name]
+        parties = [f"{r} {p}" for r, p in zip(mine["role"], mine["party_id"], strict=True)]
+        if f"{role} {party_id}" not in parties:
+            raise InvalidArgument(
+                f"component {component_name!r} of job {job_id} does not run for {role} "
+                f"{party_id}; it runs for {', '.join(sorted(parties))}"
+            )
 
     def _log_archive(self, job_id: str) -> bytes:
         return self.fetch_file("job/log/download", {"job_id": job_id})

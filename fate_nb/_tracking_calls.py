@@ -8,6 +8,7 @@ import pandas as pd
 
 from fate_nb import _frames
 from fate_nb._data_calls import DataCalls
+from fate_nb.exceptions import InvalidArgument
 
 
 class TrackingCalls(DataCalls):
@@ -27,10 +28,17 @@ class TrackingCalls(DataCalls):
         if role is None:
             return {} if party_id is None else {"party_id": party_id}
         if party_id is None:
-            parties = self.job_config(job_id)["runtime_conf"].get("role", {}).get(role) or []
-            if len(parties) != 1:
-                raise ValueError(
-                    f"job {job_id} has {len(parties)} {role} parties {parties}; give party_id"
+            roles = self.job_config(job_id)["runtime_conf"].get("role") or {}
+            parties = roles.get(role) or []
+            if not parties:
+                raise InvalidArgument(
+                    f"job {job_id} has no {role!r} party; its roles are "
+                    f"{', '.join(f'{name} {ids}' for name, ids in roles.items())}"
+                )
+            if len(parties) > 1:
+                raise InvalidArgument(
+                    f"job {job_id} has {len(parties)} {role} parties {parties}; "
+                    "give party_id= to choose one"
                 )
             party_id = parties[0]
         return {"role": role, "party_id": party_id}
@@ -133,7 +141,10 @@ class TrackingCalls(DataCalls):
         """
         request = self._component(job_id, component_name, role, party_id)
         archive = self.fetch_file("tracking/component/output/data/download", request)
-        return _frames.output_data_frame(archive, data_name)
+        try:
+            return _frames.output_data_frame(archive, data_name)
+        except LookupError as error:
+            raise InvalidArgument(f"{component_name} of job {job_id}: {error}") from None
 
     def output_data_table(
         self,

@@ -1,6 +1,7 @@
 """The errors fate_nb's notebook side raises.
 
 FateNbError
+├── InvalidArgument   an argument the client cannot use; the message says what to change
 ├── ServerNotFound    no running server to talk to, or several and no way to choose
 ├── ServerError       the server could not be reached, or answered without FATE's envelope
 ├── FateFlowError     the server answered a non-zero retcode (``retcode``, ``retmsg``)
@@ -16,6 +17,10 @@ from typing import Any
 
 class FateNbError(Exception):
     """Base class of every error fate_nb's client, widgets and magics raise."""
+
+
+class InvalidArgument(FateNbError, ValueError):
+    """An argument the client cannot use (a ValueError too); the message says what to change."""
 
 
 class ServerNotFound(FateNbError):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from fate_nb import _frames
 from fate_nb._job_calls import JobCalls
+from fate_nb.exceptions import InvalidArgument
 
 
 class DataCalls(JobCalls):
@@ -37,8 +38,9 @@ class DataCalls(JobCalls):
         Parameters
         ----------
         data
-            A CSV file here (sent in the request), a DataFrame (sent as CSV, its first column
-            the id), or with ``on_server=True`` a path under the Jupyter server's root.
+            A CSV file here (sent in the request), a DataFrame (sent as CSV: a named index,
+            as after ``set_index("id")``, is the id column; else its first column is), or with
+            ``on_server=True`` a path under the Jupyter server's root.
         namespace, table_name
             Where the table goes; DSLs name it so.
         head
@@ -59,7 +61,9 @@ class DataCalls(JobCalls):
         Returns
         -------
         dict
-            ``job_id``, ``namespace``, ``table_name`` and, after a wait, the table's ``count``.
+            ``job_id``, ``namespace``, ``table_name``; after a wait also the rows stored
+            (``count``), read (``upload_count``) and left out (``rejected_count``), and when
+            rows were left out, why: ``rejected`` (count by reason) and ``message``.
         """
         config: dict[str, Any] = {
             "head": int(head),
@@ -73,19 +77,42 @@ class DataCalls(JobCalls):
         if on_server:
             envelope = self.envelope("data/upload", {**config, "file": str(data)})
         elif isinstance(data, pd.DataFrame):
-            text = data.to_csv(index=False, sep=id_delimiter, header=head)
+            text = _with_ids(data).to_csv(index=False, sep=id_delimiter, header=head)
             envelope = self._send_file(config, f"{table_name}.csv", io.BytesIO(text.encode()))
-        else:
+        elif isinstance(data, str | os.PathLike):
             path = Path(data)
-            with path.open("rb") as stream:
-                envelope = self._send_file(config, path.name, stream)
+            try:
+                with path.open("rb") as stream:
+                    envelope = self._send_file(config, path.name, stream)
+            except OSError as error:
+                raise InvalidArgument(_unreadable(path, error)) from None
+        else:
+            raise InvalidArgument(
+                f"upload takes a CSV file's path or a DataFrame, got {type(data).__name__}"
+            )
 
         job_id = str(envelope.get("jobId"))
-        result = {"job_id": job_id, "namespace": namespace, "table_name": table_name}
+        result: dict[str, Any] = {
+            "job_id": job_id,
+            "namespace": namespace,
+            "table_name": table_name,
+        }
         if wait:
             self.wait_success(job_id, timeout=timeout)
             result["count"] = self.table_info(namespace, table_name)["count"]
+            result.update(self._upload_report(job_id))
         return result
+
+    def _upload_report(self, job_id: str) -> dict[str, Any]:
+        """Rows read and rejected by an upload, and why, as its history records them."""
+        history = self.call("data/upload/history", {"job_id": job_id, "limit": 1}) or [{}]
+        record = history[0].get(job_id) or {}
+        info, summary = record.get("upload_info") or {}, record.get("summary") or {}
+        report = {key: info[key] for key in ("upload_count", "rejected_count") if key in info}
+        if info.get("rejected_count"):
+            report["rejected"] = summary.get("rejected") or {}
+            report["message"] = summary.get("message")
+        return report
 
     def _send_file(self, config: dict[str, Any], name: str, stream: IO[bytes]) -> dict[str, Any]:
         # FATE's own client sends the config as JSON in the query string, the file as one part.
@@ -137,3 +164,20 @@ class DataCalls(JobCalls):
     def table_delete(self, namespace: str, table_name: str) -> None:
         """Delete a table and its files (``flow table delete``)."""
         self.call("table/delete", {"namespace": namespace, "table_name": table_name})
+
+
+def _with_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """A named index (``set_index("id")``) becomes the first column, the id; else left out."""
+    if any(name is not None for name in frame.index.names):
+        return frame.reset_index()
+    return frame
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    """Why a local file cannot be uploaded, and what to do."""
+    if isinstance(error, FileNotFoundError):
+        return (
+            f"file {str(path)!r} does not exist here (looked from {Path.cwd()}); check the path, "
+            "or pass on_server=True for a path under the Jupyter server's root"
+        )
+    return f"file {str(path)!r} cannot be read: {error.strerror or error}"

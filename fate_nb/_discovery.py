@@ -1,9 +1,13 @@
 """Which Jupyter server the notebook side talks to, and with which token.
 
-In this order: the ``url`` and ``token`` a caller gives; the environment variables
-``FATE_NB_URL`` and ``FATE_NB_TOKEN`` (``JUPYTER_TOKEN`` for the token too); the server that
-started this kernel (``JPY_PARENT_PID``); the running server whose root directory holds the
-notebook (``JPY_SESSION_NAME``) or the current directory; the only running server.
+The server, in this order: the ``url`` a caller gives; the environment variable
+``FATE_NB_URL``; the server that started this kernel (``JPY_PARENT_PID``); the running server
+whose root directory holds the notebook (``JPY_SESSION_NAME``) or the current directory; the
+only running server.
+
+The token, in this order: the ``token`` a caller gives; a ``?token=`` in the URL; the token
+of the running server at that URL (its Jupyter runtime file); the environment variables
+``FATE_NB_TOKEN`` and ``JUPYTER_TOKEN``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from jupyter_core.paths import jupyter_runtime_dir
 
@@ -19,6 +24,7 @@ from fate_nb.exceptions import ServerNotFound
 
 URL_VARIABLE = "FATE_NB_URL"
 TOKEN_VARIABLE = "FATE_NB_TOKEN"
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 
 
 @dataclass(frozen=True)
@@ -42,12 +48,46 @@ def find_server(
 ) -> ServerAddress:
     """The server to talk to (see the module docstring for the order)."""
     url = url or os.environ.get(URL_VARIABLE)
-    token = token or os.environ.get(TOKEN_VARIABLE) or os.environ.get("JUPYTER_TOKEN")
     if url:
-        return ServerAddress(_with_slash(url), token or "")
+        url, in_url = _split_token(url)
+        token = token or in_url or token_for(url)
+        return ServerAddress(_with_slash(url), token or _token_variable())
 
     info = _pick(running_servers(), notebook_path)
-    return ServerAddress(_with_slash(info["url"]), token or info.get("token", ""))
+    return ServerAddress(_with_slash(info["url"]), token or info.get("token") or _token_variable())
+
+
+def token_for(url: str, runtime_dir: str | None = None) -> str:
+    """The token of the running server at ``url``, from its runtime file ('' if none runs)."""
+    wanted = _address(url)
+    for info in running_servers(runtime_dir):
+        if _address(str(info.get("url", ""))) == wanted and info.get("token"):
+            return str(info["token"])
+    return ""
+
+
+def _token_variable() -> str:
+    return os.environ.get(TOKEN_VARIABLE) or os.environ.get("JUPYTER_TOKEN") or ""
+
+
+def _split_token(url: str) -> tuple[str, str]:
+    """A URL as Jupyter prints it (``...?token=abc``) without its query, and the token."""
+    parts = urlsplit(url)
+    token = parse_qs(parts.query).get("token", [""])[0]
+    return urlunsplit(parts._replace(query="", fragment="")), token
+
+
+def _address(url: str) -> tuple[str, str, int | None, str]:
+    """What identifies a server in a URL; the loopback names (localhost, 127.0.0.1) are one."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in _LOOPBACK:
+        host = "localhost"
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.scheme, host, port, _with_slash(parts.path or "/")
 
 
 def _pick(servers: list[dict[str, Any]], notebook_path: str | None) -> dict[str, Any]:

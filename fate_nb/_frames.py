@@ -1,4 +1,8 @@
-"""FATE's answers as pandas DataFrames: typed columns, times as datetimes, no ``f_`` prefix."""
+"""FATE's answers as pandas DataFrames: typed columns, times as datetimes, no ``f_`` prefix.
+
+Every text column is pandas' ``"string"`` dtype (missing values ``pd.NA``), in every frame;
+an empty answer is an empty frame with the columns a full one has.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ _JSON_COLUMNS = (
     "current_tasks",
 )
 _INT_COLUMNS = ("progress", "work_mode", "run_pid")
+# Text even when every value is missing.
 _TEXT_COLUMNS = (
     "job_id",
     "task_id",
@@ -31,28 +36,60 @@ _TEXT_COLUMNS = (
     "party_id",
     "initiator_party_id",
     "status",
+    "name",
+    "description",
+    "tag",
+    "error",
+    "operator",
+    "run_ip",
+    "namespace",
+    "table_name",
+    "notes",
+    "message",
+    "metric_type",
 )
-# The front columns of job and task frames; the rest follow in FATE's order.
+# The front columns of job and task frames, then the rest in FATE's order.
 _JOB_FRONT = ("job_id", "role", "party_id", "status", "progress", "create_time", "elapsed")
 _TASK_FRONT = ("job_id", "component_name", "role", "party_id", "status", "elapsed")
+_JOB_COLUMNS = (
+    *_JOB_FRONT,
+    *("current_steps", "current_tasks", "description", "dsl", "end_time", "error"),
+    *("initiator_party_id", "is_initiator", "name", "roles", "run_ip", "runtime_conf"),
+    *("start_time", "tag", "train_runtime_conf", "update_time", "work_mode"),
+)
+_TASK_COLUMNS = (
+    *_TASK_FRONT,
+    *("task_id", "operator", "run_ip", "run_pid", "error"),
+    *("create_time", "update_time", "start_time", "end_time"),
+)
+_UPLOAD_COLUMNS = (
+    *("job_id", "namespace", "table_name", "count", "upload_count", "rejected_count"),
+    *("partition", "header", "notes", "message", "rejected", "rejected_examples"),
+)
 
 
 def job_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Job rows (``/v1/job/query``, ``/v1/job/list/job``) as a typed frame."""
-    return _typed(rows, _JOB_FRONT)
+    return _typed(rows, _JOB_FRONT, _JOB_COLUMNS)
 
 
 def task_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Task rows (``/v1/job/task/query``) as a typed frame."""
-    return _typed(rows, _TASK_FRONT)
+    return _typed(rows, _TASK_FRONT, _TASK_COLUMNS)
 
 
-def _typed(rows: Iterable[Mapping[str, Any]], front: tuple[str, ...]) -> pd.DataFrame:
+def _typed(
+    rows: Iterable[Mapping[str, Any]], front: tuple[str, ...], columns: tuple[str, ...]
+) -> pd.DataFrame:
     frame = pd.DataFrame(
         [{key.removeprefix("f_"): value for key, value in row.items()} for row in rows]
     )
     if frame.empty:
-        return pd.DataFrame(columns=list(front))
+        # Epoch milliseconds as numbers, so that the times get the units a full answer's do.
+        numeric = (*_TIME_COLUMNS, *_DURATION_COLUMNS)
+        frame = pd.DataFrame(
+            {name: pd.Series([], dtype="int64" if name in numeric else object) for name in columns}
+        )
 
     for name in _TIME_COLUMNS:
         if name in frame:
@@ -66,14 +103,27 @@ def _typed(rows: Iterable[Mapping[str, Any]], front: tuple[str, ...]) -> pd.Data
     for name in _INT_COLUMNS:
         if name in frame:
             frame[name] = frame[name].astype("Int64")
-    for name in _TEXT_COLUMNS:
-        if name in frame:
-            frame[name] = frame[name].astype("string")
     if "is_initiator" in frame:
         frame["is_initiator"] = frame["is_initiator"].astype(bool)
+    frame = text_typed(frame, skip=_JSON_COLUMNS)
 
     ordered = [name for name in front if name in frame]
     return frame[ordered + [name for name in frame.columns if name not in ordered]]
+
+
+def text_typed(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
+    """Every column of text (and missing values) as ``"string"``; other columns unchanged."""
+    skipped = set(skip)
+    for name in frame.columns:
+        column = frame[name]
+        if name in skipped or not (
+            column.dtype == object or isinstance(column.dtype, pd.StringDtype)
+        ):
+            continue
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind == "string" or (kind == "empty" and name in _TEXT_COLUMNS):
+            frame[name] = column.astype("string")
+    return frame
 
 
 def _parsed_json(value: Any) -> Any:
@@ -108,13 +158,13 @@ def metric_frame(metric_all: Mapping[str, Any]) -> pd.DataFrame:
                 )
     columns = ["namespace", "name", "key", "value", "metric_type", "meta"]
     frame = pd.DataFrame.from_records(records, columns=columns)
-    return _numeric_values(frame)
+    return text_typed(_numeric_values(frame), skip=("meta",))
 
 
 def curve_frame(points: Iterable[Any], meta: Mapping[str, Any]) -> pd.DataFrame:
     """One metric's ``[key, value]`` points as a frame; its meta in ``frame.attrs["meta"]``."""
     frame = pd.DataFrame.from_records([tuple(point) for point in points], columns=["key", "value"])
-    frame = _numeric_values(frame)
+    frame = text_typed(_numeric_values(frame))
     frame.attrs["meta"] = dict(meta)
     return frame
 
@@ -131,31 +181,38 @@ def _numeric_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def upload_history_frame(history: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """``/v1/data/upload/history`` as one row per upload, newest first."""
+    """``/v1/data/upload/history`` as one row per upload, newest first.
+
+    ``count`` is the rows stored, ``upload_count`` the rows read, ``rejected_count`` the
+    rows left out (``rejected`` and ``message`` say why).
+    """
     records = []
     for item in history:
         for job_id, record in item.items():
             info = record.get("upload_info") or {}
             summary = record.get("summary") or {}
+            read = info.get("upload_count")
             records.append(
                 {
                     "job_id": job_id,
                     "namespace": info.get("namespace"),
                     "table_name": info.get("table_name"),
-                    "count": info.get("upload_count"),
+                    # Uploads recorded before actual_count existed stored every row read.
+                    "count": info.get("actual_count", read),
+                    "upload_count": read,
+                    "rejected_count": info.get("rejected_count", 0),
                     "partition": info.get("partition"),
                     "header": _header_list((record.get("schema") or {}).get("header")),
                     "notes": record.get("notes"),
                     **{key: value for key, value in summary.items() if key not in info},
                 }
             )
-    frame = pd.DataFrame.from_records(
-        records, columns=None if records else ["job_id", "namespace", "table_name", "count"]
-    )
-    for name in ("job_id", "namespace", "table_name"):
-        frame[name] = frame[name].astype("string")
-    frame["count"] = frame["count"].astype("Int64")
-    return frame
+    extra = [key for record in records for key in record if key not in _UPLOAD_COLUMNS]
+    columns = [*_UPLOAD_COLUMNS, *dict.fromkeys(extra)]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for name in ("count", "upload_count", "rejected_count", "partition"):
+        frame[name] = frame[name].astype("Int64")
+    return text_typed(frame)
 
 
 def _header_list(header: Any) -> list[str]:
@@ -170,7 +227,7 @@ def rows_frame(rows: list[list[Any]], header: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=header)
     if header:
         frame[header[0]] = frame[header[0]].astype("string")
-    return frame.infer_objects()
+    return text_typed(frame.infer_objects())
 
 
 def output_data_frame(archive: bytes, data_name: str | None = None) -> pd.DataFrame:
@@ -193,7 +250,11 @@ def output_data_frame(archive: bytes, data_name: str | None = None) -> pd.DataFr
                 (m for m, name in zip(tables, names, strict=True) if name == data_name), None
             )
         if chosen is None:
-            raise LookupError(f"no output named {data_name!r} in the download; there are {names}")
+            raise LookupError(
+                f"no output named {data_name!r}; give data_name= one of {', '.join(names)}"
+                if names
+                else "the download holds no output table"
+            )
         text = tar.extractfile(chosen).read()  # type: ignore[union-attr]
 
     header = pd.read_csv(io.BytesIO(text), nrows=0).columns
@@ -201,7 +262,7 @@ def output_data_frame(archive: bytes, data_name: str | None = None) -> pd.DataFr
     for name in frame.columns:
         if name == "predict_detail" or _looks_like_json(frame[name]):
             frame[name] = frame[name].map(_parsed_json)
-    return frame
+    return text_typed(frame)
 
 
 def _looks_like_json(column: pd.Series) -> bool:

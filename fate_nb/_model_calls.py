@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from fate_nb import _frames
 from fate_nb._tracking_calls import TrackingCalls
 
 
@@ -17,7 +18,7 @@ class ModelCalls(TrackingCalls):
     def model_version(self, party_model_id: str) -> pd.DataFrame:
         """A party model's versions, newest first (``role#party#model_id``)."""
         history = self.call("model/version", {"namespace": party_model_id}) or []
-        return pd.DataFrame.from_records(history)
+        return _frames.text_typed(pd.DataFrame.from_records(history))
 
     def load_model(self, conf: Mapping[str, Any]) -> dict[str, Any]:
         """Load a model for serving (``flow model load``).
@@ -28,11 +29,25 @@ class ModelCalls(TrackingCalls):
         return self.call("model/load", dict(conf)) or {}
 
     def bind_model(self, conf: Mapping[str, Any], service_id: str | None = None) -> dict[str, Any]:
-        """Bind a service id to a loaded model (``flow model bind``); bindings survive restarts."""
+        """Bind a service id to a loaded model (``flow model bind``); bindings survive restarts.
+
+        ``conf`` is the one ``load_model`` took; ``service_id`` (or ``conf["service_id"]``)
+        is the name ``predict`` scores rows under. Returns ``service_id``, ``model_id``,
+        ``model_version`` and the server's ``retmsg`` (e.g. ``"service id is <id>"``).
+        """
         request = dict(conf)
         if service_id is not None:
             request["service_id"] = service_id
-        return self.call("model/bind", request) or {}
+        envelope = self.envelope("model/bind", request)
+        parameters = request.get("job_parameters")
+        parameters = parameters if isinstance(parameters, Mapping) else {}
+        return {
+            "service_id": request.get("service_id"),
+            "model_id": parameters.get("model_id"),
+            "model_version": parameters.get("model_version"),
+            "retmsg": envelope.get("retmsg"),
+            **(envelope.get("data") or {}),
+        }
 
     def transfer_model(self, party_model_id: str, model_version: str) -> dict[str, bytes]:
         """A model's buffers, ``"<component>.<alias>:<Buffer>"`` to their bytes."""
@@ -77,7 +92,7 @@ class ModelCalls(TrackingCalls):
         else:
             rows = [dict(row) for row in feature_data]
         answer = self.call("serving/predict", {"service_id": service_id, "feature_data": rows})
-        frame = pd.DataFrame.from_records(answer["predictions"])
+        frame = _frames.text_typed(pd.DataFrame.from_records(answer["predictions"]))
         frame.attrs.update(
             {key: answer[key] for key in ("model_id", "model_version") if key in answer}
         )

@@ -64,6 +64,40 @@ def test_uploads_from_a_path_a_dataframe_and_the_server(
     assert history.loc[1, "header"] == list(frame.columns[1:])
 
 
+def test_a_dataframe_with_a_named_index_uploads_its_ids(session_client: FlowClient) -> None:
+    """set_index("id") keeps the ids as the id column; an unnamed RangeIndex is left out."""
+    frame = pd.DataFrame({"id": ["p1", "p2", "p3"], "x": [0.5, 1.5, 2.5], "y": [1, 0, 1]})
+    session_client.upload(frame.set_index("id"), namespace="client", table_name="indexed")
+    session_client.upload(frame, namespace="client", table_name="ranged")
+
+    for table in ("indexed", "ranged"):
+        stored = session_client.table_preview("client", table).sort_values("id")
+        assert list(stored.columns) == ["id", "x", "y"]
+        assert list(stored["id"]) == ["p1", "p2", "p3"]
+        assert list(stored["x"]) == [0.5, 1.5, 2.5]
+
+
+def test_an_upload_reports_rows_stored_read_and_rejected(session_client: FlowClient) -> None:
+    """A duplicate id is left out: upload and its history count the rows stored, and say why."""
+    frame = pd.DataFrame({"id": ["a", "b", "b", "c"], "x": [1.0, 2.0, 3.0, 4.0]})
+    uploaded = session_client.upload(frame, namespace="client", table_name="duplicates")
+    assert uploaded["count"] == 3
+    assert uploaded["upload_count"] == 4 and uploaded["rejected_count"] == 1
+    assert list(uploaded["rejected"].values()) == [1]
+    assert "3 of 4 rows stored" in uploaded["message"] and "'b'" in uploaded["message"]
+
+    history = session_client.upload_history(job_id=uploaded["job_id"])
+    assert (
+        history.loc[0, "count"] == 3 == session_client.table_info("client", "duplicates")["count"]
+    )
+    assert history.loc[0, "upload_count"] == 4 and history.loc[0, "rejected_count"] == 1
+    assert "duplicate id" in history.loc[0, "message"]
+
+    clean = session_client.upload(frame.head(2), namespace="client", table_name="no_duplicates")
+    assert clean["count"] == clean["upload_count"] == 2 and clean["rejected_count"] == 0
+    assert "rejected" not in clean
+
+
 def test_a_refused_upload_keeps_the_table(session_client: FlowClient) -> None:
     """Uploading over a table without drop is refused and the table is unchanged."""
     frame = pd.DataFrame({"id": ["a", "b"], "x": [1.0, 2.0]})
@@ -132,6 +166,36 @@ def test_job_and_task_frames_are_typed(
     listed = session_client.list_jobs(limit=50)
     assert job_id in set(listed["job_id"]) and listed["is_initiator"].all()
     assert listed["create_time"].is_monotonic_decreasing
+
+
+def test_text_columns_are_one_dtype_and_empty_frames_keep_their_columns(
+    session_client: FlowClient, hetero_lr_job: dict[str, Any]
+) -> None:
+    """Every text column of every frame is "string"; no tasks for a party is an empty frame."""
+    job_id = hetero_lr_job["job_id"]
+    tasks = session_client.query_task(job_id, role="guest")
+    frames = {
+        "jobs": session_client.query_job(job_id).drop(columns=["roles", "dsl", "runtime_conf"]),
+        "tasks": tasks,
+        "history": session_client.upload_history(limit=2)[["job_id", "notes", "message"]],
+        "metrics": session_client.metric_all(job_id, "evaluation_0").drop(columns=["key", "meta"]),
+        "preview": session_client.table_preview("experiment", "breast_hetero_guest", limit=3),
+        "versions": session_client.model_version(
+            f"guest#{GUEST}#{hetero_lr_job['model_info']['model_id']}"
+        ),
+    }
+    for name, frame in frames.items():
+        texts = [column for column in frame if pd.api.types.is_string_dtype(frame[column])]
+        assert texts, name
+        dtypes = {column: str(frame[column].dtype) for column in texts}
+        assert set(dtypes.values()) == {"string"}, (name, dtypes)
+    assert tasks["error"].dtype == "string" and tasks["operator"].dtype == "string"
+
+    nobody = session_client.query_task(job_id, party_id=424242)
+    assert nobody.empty and list(nobody.columns) == list(tasks.columns)
+    assert dict(nobody.dtypes) == dict(tasks.dtypes)
+    with pytest.raises(FateFlowError, match="20991231000000000000000"):
+        session_client.query_task("20991231000000000000000")
 
 
 def test_config_dag_notes_and_logs(
@@ -248,7 +312,11 @@ def test_models_load_bind_and_serve(
         "job_parameters": dict(model_info),
     }
     session_client.load_model(conf)
-    session_client.bind_model(conf, service_id="client-test")
+    bound = session_client.bind_model(conf, service_id="client-test")
+    assert bound["service_id"] == "client-test"
+    assert bound["model_id"] == model_info["model_id"]
+    assert bound["model_version"] == model_info["model_version"]
+    assert "client-test" in bound["retmsg"]
 
     buffers = session_client.transfer_model(party_model_id, model_info["model_version"])
     assert any(key.startswith("hetero_lr_0.") for key in buffers)

@@ -41,6 +41,25 @@ def test_environment_variables_name_the_server(
         assert client.list_jobs().shape[1] > 0
 
 
+def test_a_url_without_a_token_finds_the_token_in_the_runtime_files(
+    clean_env: pytest.MonkeyPatch, live_server: ServerProcess
+) -> None:
+    """The running server at that URL gives its token, before the environment's (a stale one)."""
+    clean_env.setenv("JUPYTER_RUNTIME_DIR", str(runtime_dir(live_server)))
+    clean_env.setenv("FATE_NB_TOKEN", "a-stale-token")
+    as_localhost = live_server.base_url.replace("127.0.0.1", "localhost").rstrip("/")
+
+    with FlowClient(as_localhost) as client:
+        assert client.token == live_server.token
+        assert client.list_jobs().shape[1] > 0
+
+    # A URL as Jupyter prints it carries its token; another server's URL falls back to the env.
+    with FlowClient(f"{live_server.base_url}?token={live_server.token}") as client:
+        assert client.base_url == live_server.base_url and client.token == live_server.token
+    with FlowClient("http://127.0.0.1:9/") as client:
+        assert client.token == "a-stale-token"
+
+
 def test_the_kernel_finds_the_server_that_started_it(
     clean_env: pytest.MonkeyPatch, live_server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -24,27 +24,47 @@ def _editor_layout() -> widgets.Layout:
 
 
 def parse_text(text: str, what: str) -> dict[str, Any]:
-    """An editor's text as a dict: JSON or YAML; ``ValueError`` saying what is wrong."""
+    """An editor's text as a dict: JSON or YAML; ``ValueError`` saying what is wrong.
+
+    Text that starts with ``{`` and is neither is reported with JSON's error and where it
+    is; YAML's flow style (``{components: ...}``) is still accepted.
+    """
     if not text.strip():
         raise ValueError(f"the {what} is empty")
     try:
         loaded = json.loads(text)
-    except ValueError:
+    except json.JSONDecodeError as json_error:
         try:
             loaded = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise ValueError(f"the {what} is neither JSON nor YAML: {error}") from error
+        except yaml.YAMLError as yaml_error:
+            if text.lstrip().startswith("{"):
+                where = f"line {json_error.lineno}, column {json_error.colno}"
+                problem = f"is not valid JSON: {json_error.msg} ({where})"
+            else:
+                problem = f"is neither JSON nor YAML: {_yaml_problem(yaml_error)}"
+            raise ValueError(f"the {what} {problem}") from None
     if not isinstance(loaded, dict):
         raise ValueError(f"the {what} must be a mapping, not {type(loaded).__name__}")
     return loaded
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML parse error in one line: the problem and where it is."""
+    problem = getattr(error, "problem", None)
+    mark = getattr(error, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(error).split())
 
 
 class JobSubmitter:
     """Editors for a job's DSL and runtime conf, checked by the server, submitted and watched.
 
     Pick one of FATE's example jobs from the preset list or write your own (JSON or YAML).
-    Check asks the server to validate the job without running it; Submit submits it and
-    opens a ``JobMonitor`` beneath, also kept as ``.monitor``. Errors show under the editors.
+    Check asks the server to validate the job without running it and draws the accepted
+    DSL's DAG; a refusal, a parse error or an edit removes that drawing, so it never shows
+    a DSL other than the one checked. Submit submits the job and opens a ``JobMonitor``
+    beneath, also kept as ``.monitor``. Errors show under the editors.
 
     Parameters
     ----------
@@ -78,6 +98,8 @@ class JobSubmitter:
         self.conf_editor = widgets.Textarea(
             placeholder="runtime conf, JSON or YAML", layout=_editor_layout()
         )
+        for editor in (self.dsl_editor, self.conf_editor):
+            editor.observe(self._on_edit, names="value")
         self.check_button = widgets.Button(description="Check", icon="check")
         self.submit_button = widgets.Button(description="Submit", button_style="primary")
         self.check_button.on_click(lambda _button: self.check())
@@ -105,6 +127,11 @@ class JobSubmitter:
         if change["new"]:
             self.load(change["new"])
 
+    def _on_edit(self, _change: dict[str, Any]) -> None:
+        if self.preview is not None:  # the check's answer and drawing are out of date
+            self.message.value = ""
+            self._show_preview(None)
+
     def load(self, name: str) -> None:
         """Fill both editors with an example job (``fate_nb.examples.names()``)."""
         job = examples.job(name)
@@ -121,7 +148,10 @@ class JobSubmitter:
             except ValueError as error:
                 problems.append(str(error))
         self.error.value = error_html("\n".join(problems)) if problems else ""
-        return (parsed[0], parsed[1]) if not problems else None
+        if problems:
+            self._show_preview(None)
+            return None
+        return parsed[0], parsed[1]
 
     def check(self) -> dict[str, Any] | None:
         """Validate the job on the server; its DAG (and a preview of it), or None if refused."""
@@ -163,6 +193,7 @@ class JobSubmitter:
         return job_id
 
     def _refused(self, error: Exception) -> None:
+        self._show_preview(None)
         if isinstance(error, FateFlowError):
             self.error.value = error_html(f"The server refused the job: {error.retmsg}")
         else:

@@ -8,6 +8,7 @@ refusal as one ``UsageError`` line instead of a traceback. ``FateMagics.__doc__`
 
 from __future__ import annotations
 
+import json
 import keyword
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -272,7 +273,14 @@ def job_from_cell(text: str) -> tuple[Any, Any]:
     try:
         body = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise UsageError(f"the cell is neither JSON nor YAML: {_yaml_problem(error)}") from None
+        problem = f"is neither JSON nor YAML: {_yaml_problem(error)}"
+        if text.lstrip().startswith("{"):  # meant as JSON: JSON's message says more
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as json_error:
+                where = f"line {json_error.lineno}, column {json_error.colno}"
+                problem = f"is not valid JSON: {json_error.msg} ({where})"
+        raise UsageError(f"the cell {problem}") from None
     if not isinstance(body, Mapping):
         raise UsageError(f"the cell must hold a mapping, not {type(body).__name__}")
 

@@ -142,7 +142,11 @@ def test_bad_arguments_are_one_line(
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("{components: [", "the cell is neither JSON nor YAML: "),
+        ("components: [", "the cell is neither JSON nor YAML: "),
+        (
+            '{"dsl": {}\n "conf": {}}',
+            "the cell is not valid JSON: Expecting ',' delimiter (line 2, ",
+        ),
         ("- a list", "the cell must hold a mapping, not list"),
         ("components: {}", "the cell needs job_dsl and job_runtime_conf (or dsl and conf)"),
         ("dsl: {}", "the cell has dsl and conf: missing conf"),

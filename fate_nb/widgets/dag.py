@@ -10,7 +10,7 @@ import graphviz
 import ipywidgets as widgets
 import pandas as pd
 
-from fate_nb.exceptions import FateNbError
+from fate_nb.exceptions import InvalidArgument
 from fate_nb.widgets._style import default_client, error_html, status_color
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ ARGS, PIPELINE = "args.", "pipeline."
 _PRECEDENCE = ("failed", "timeout", "canceled", "running")
 
 
-class InvalidDsl(FateNbError, ValueError):
-    """A DSL that cannot be drawn; the message names the part that is wrong."""
+class InvalidDsl(InvalidArgument):
+    """A DSL that cannot be drawn (a FateNbError and a ValueError); the message names why."""
 
 
 def parse_dsl(dsl: Mapping[str, Any]) -> dict[str, Any]:

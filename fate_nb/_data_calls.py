@@ -168,9 +168,16 @@ class DataCalls(JobCalls):
 
 def _with_ids(frame: pd.DataFrame) -> pd.DataFrame:
     """A named index (``set_index("id")``) becomes the first column, the id; else left out."""
-    if any(name is not None for name in frame.index.names):
-        return frame.reset_index()
-    return frame
+    names = [name for name in frame.index.names if name is not None]
+    if not names:
+        return frame
+    clashing = [name for name in names if name in frame.columns]
+    if clashing:
+        raise InvalidArgument(
+            f"the DataFrame's index {clashing[0]!r} is also one of its columns; drop one of "
+            "them (reset_index(drop=True) keeps the column as the id)"
+        )
+    return frame.reset_index()
 
 
 def _unreadable(path: Path, error: OSError) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fate_nb._job_calls import END_STATUSES
 from fate_nb._model_calls import ModelCalls
-from fate_nb.exceptions import FateFlowError
+from fate_nb.exceptions import FateFlowError, InvalidArgument
 
-__all__ = ["END_STATUSES", "FateFlowError", "FlowClient"]
+__all__ = ["END_STATUSES", "FateFlowError", "FlowClient", "InvalidArgument"]
 
 
 class FlowClient(ModelCalls):
@@ -19,8 +19,9 @@ class FlowClient(ModelCalls):
         ``FATE_NB_URL`` environment variable, then the server that started this kernel, then
         the running server whose root holds the notebook.
     token
-        The server's token; by default ``FATE_NB_TOKEN``, ``JUPYTER_TOKEN`` or the found
-        server's own.
+        The server's token. Without it, a ``?token=`` in ``url``, then the token of the
+        running server at that URL (from Jupyter's runtime files), then ``FATE_NB_TOKEN`` or
+        ``JUPYTER_TOKEN``.
     timeout
         Seconds one HTTP call may take.
     transport
@@ -28,7 +29,10 @@ class FlowClient(ModelCalls):
     notebook_path
         The notebook whose server is wanted, when several run.
 
-    Every call raises ``FateFlowError`` (``retcode``, ``retmsg``) when the server refuses it.
+    Every call raises ``FateFlowError`` (``retcode``, ``retmsg``) when the server refuses it,
+    ``InvalidArgument`` for an argument it cannot send (the message says what to change), and
+    ``ServerError`` when the server cannot be reached or does not answer in time; all three
+    are ``FateNbError``.
 
     Examples
     --------

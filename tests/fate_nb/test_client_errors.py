@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fate_nb import examples
@@ -78,6 +79,9 @@ def test_upload_of_a_missing_file_says_so(session_client: FlowClient, tmp_path: 
         session_client.upload(tmp_path / "typo.csv", namespace="client", table_name="typo")
     with pytest.raises(InvalidArgument, match="a CSV file's path or a DataFrame"):
         session_client.upload([1, 2], namespace="client", table_name="typo")  # type: ignore[arg-type]
+    both = pd.DataFrame({"id": ["a"], "x": [1.0]}).set_index("id", drop=False)
+    with pytest.raises(InvalidArgument, match="index 'id' is also one of its columns"):
+        session_client.upload(both, namespace="client", table_name="both")
 
 
 def test_an_unknown_role_or_output_names_what_there_is(

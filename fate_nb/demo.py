@@ -127,12 +127,14 @@ def run(workdir: Path) -> int:
             report(client, job, status)
         if status != "success":
             return 1
-        run_notebook(server, workdir / NOTEBOOK.name)
+        # Saved beside the data, so that JupyterLab opened on the root shows it.
+        run_notebook(server, root / NOTEBOOK.name)
 
     print(f"\ndemo done in {time.monotonic() - started:.1f} s. To open JupyterLab on this data:")
+    allow_root = " --allow-root" if os.geteuid() == 0 else ""
     print("  .venv/bin/pip install jupyterlab")
     print(
-        f"  FATE_NB_HOME={home} .venv/bin/jupyter lab --allow-root --ip=127.0.0.1 "
+        f"  FATE_NB_HOME={home} .venv/bin/jupyter lab{allow_root} --ip=127.0.0.1 "
         f"--ServerApp.root_dir={root}"
     )
     return 0

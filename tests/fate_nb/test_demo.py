@@ -29,7 +29,7 @@ def test_demo_runs_the_job_and_the_quickstart(
     ended = {tuple(line.split()[2:5]) for line in printed.splitlines() if line.endswith("success")}
     assert ("hetero_lr_0", "arbiter", "10000") in ended and len(ended) == 10
 
-    executed = nbformat.read(workdir / "01_quickstart.ipynb", as_version=4)
+    executed = nbformat.read(workdir / "root" / "01_quickstart.ipynb", as_version=4)
     code_cells = [cell for cell in executed.cells if cell.cell_type == "code"]
     assert all(cell.execution_count for cell in code_cells)
     assert not [out for cell in code_cells for out in cell.outputs if out.output_type == "error"]

@@ -1,6 +1,7 @@
 """FATE's answers as pandas DataFrames: typed columns, times as datetimes, no ``f_`` prefix.
 
-Every text column is pandas' ``"string"`` dtype (missing values ``pd.NA``), in every frame;
+Every text column has pandas' own text dtype (``str`` from pandas 3, missing values NaN, so
+comparisons give plain booleans; object before), in every frame;
 an empty answer is an empty frame with the columns a full one has.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+# The dtype pandas itself gives a column of text, so our frames mix with the user's own.
+TEXT_DTYPE = pd.Series(["text"]).dtype
 # Columns FATE answers as epoch milliseconds, and as durations in milliseconds.
 _TIME_COLUMNS = ("create_time", "update_time", "start_time", "end_time")
 _DURATION_COLUMNS = ("elapsed",)
@@ -112,7 +115,7 @@ def _typed(
 
 
 def text_typed(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
-    """Every column of text (and missing values) as ``"string"``; other columns unchanged."""
+    """Every column of text (and missing values) as ``TEXT_DTYPE``; other columns unchanged."""
     skipped = set(skip)
     for name in frame.columns:
         column = frame[name]
@@ -122,7 +125,7 @@ def text_typed(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
             continue
         kind = pd.api.types.infer_dtype(column, skipna=True)
         if kind == "string" or (kind == "empty" and name in _TEXT_COLUMNS):
-            frame[name] = column.astype("string")
+            frame[name] = column.astype(TEXT_DTYPE)
     return frame
 
 
@@ -226,7 +229,7 @@ def rows_frame(rows: list[list[Any]], header: list[str]) -> pd.DataFrame:
     """Rows and their header (a table or output data preview); the id column as text."""
     frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=header)
     if header:
-        frame[header[0]] = frame[header[0]].astype("string")
+        frame[header[0]] = frame[header[0]].astype(TEXT_DTYPE)
     return text_typed(frame.infer_objects())
 
 
@@ -258,7 +261,7 @@ def output_data_frame(archive: bytes, data_name: str | None = None) -> pd.DataFr
         text = tar.extractfile(chosen).read()  # type: ignore[union-attr]
 
     header = pd.read_csv(io.BytesIO(text), nrows=0).columns
-    frame = pd.read_csv(io.BytesIO(text), dtype={header[0]: "string"}, keep_default_na=True)
+    frame = pd.read_csv(io.BytesIO(text), dtype={header[0]: TEXT_DTYPE}, keep_default_na=True)
     for name in frame.columns:
         if name == "predict_detail" or _looks_like_json(frame[name]):
             frame[name] = frame[name].map(_parsed_json)

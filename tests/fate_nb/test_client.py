@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from fate_nb import examples
+from fate_nb._frames import TEXT_DTYPE
 from fate_nb.client import FlowClient
 from fate_nb.exceptions import FateFlowError, JobFailed, JobTimeout, ServerError
 from fate_nb.launch import ServerProcess
@@ -171,7 +172,7 @@ def test_job_and_task_frames_are_typed(
 def test_text_columns_are_one_dtype_and_empty_frames_keep_their_columns(
     session_client: FlowClient, hetero_lr_job: dict[str, Any]
 ) -> None:
-    """Every text column of every frame is "string"; no tasks for a party is an empty frame."""
+    """Every text column of every frame has pandas' text dtype; no tasks for a party: empty."""
     job_id = hetero_lr_job["job_id"]
     tasks = session_client.query_task(job_id, role="guest")
     frames = {
@@ -188,8 +189,8 @@ def test_text_columns_are_one_dtype_and_empty_frames_keep_their_columns(
         texts = [column for column in frame if pd.api.types.is_string_dtype(frame[column])]
         assert texts, name
         dtypes = {column: str(frame[column].dtype) for column in texts}
-        assert set(dtypes.values()) == {"string"}, (name, dtypes)
-    assert tasks["error"].dtype == "string" and tasks["operator"].dtype == "string"
+        assert set(dtypes.values()) == {str(TEXT_DTYPE)}, (name, dtypes)
+    assert tasks["error"].dtype == TEXT_DTYPE and tasks["operator"].dtype == TEXT_DTYPE
 
     nobody = session_client.query_task(job_id, party_id=424242)
     assert nobody.empty and list(nobody.columns) == list(tasks.columns)

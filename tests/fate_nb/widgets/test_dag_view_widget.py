@@ -136,6 +136,10 @@ def test_a_predict_dsls_trained_models_are_not_components(
     """The server's predict DSL reads pipeline.<component>.<alias> models: no "pipeline" node
     and no edge for them; the reading components' tooltips name the trained models."""
     model = hetero_lr_job["model_info"]
+    # Other tests of the session deploy other components of this shared model: choose ours.
+    session_client.deploy_model(
+        model["model_id"], model["model_version"], ["dataio_0", "intersection_0", "hetero_lr_0"]
+    )
     predict = session_client.predict_dsl(model["model_id"], model["model_version"])
     assert predict["components"]["hetero_lr_0"]["input"]["model"] == [
         "pipeline.hetero_lr_0.hetero_lr"

@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 # Run apt-get through sudo only when we are not root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: venv dot chromium test test-browser quality demo notebooks bench bench-lr lint format
+.PHONY: venv dot chromium test test-browser test-peer quality demo notebooks bench bench-lr lint format
 
 ## venv: (internal) create .venv and install the project with its test extras
 venv: $(STAMP)
@@ -54,6 +54,24 @@ $(BROWSER_STAMP): $(STAMP)
 ## test-browser: JobMonitor in JupyterLab in headless Chromium (PYTEST_ARGS=...)
 test-browser: venv dot chromium $(BROWSER_STAMP)
 	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
+# FATE's own client, fate-client from PyPI, in one virtual environment per version under .peer/.
+# Each is installed with --no-deps plus tests/peer/requirements-<version>.txt (why: in that
+# file); the stamp is rewritten only when the install finished, so an interrupted build is redone.
+PEER := .peer
+PEER_VERSIONS := 1.5.3 1.11.3
+PEER_STAMPS := $(foreach v,$(PEER_VERSIONS),$(PEER)/fate-client-$(v)/.installed)
+
+$(PEER)/fate-client-%/.installed: tests/peer/requirements-%.txt
+	rm -rf $(PEER)/fate-client-$*
+	$(PYTHON) -m venv $(PEER)/fate-client-$*
+	$(PEER)/fate-client-$*/bin/python -m pip install --quiet --no-deps fate-client==$*
+	$(PEER)/fate-client-$*/bin/python -m pip install --quiet -r $<
+	touch $@
+
+## test-peer: FATE's flow CLI, flow_sdk and pipeline (fate-client 1.5.3, 1.11.3) against a server
+test-peer: venv dot $(PEER_STAMPS)
+	$(BIN)/python -m pytest tests/peer $(PYTEST_ARGS)
 
 ## test: formatting check, lint, then tests/ and every notebook under nbval (PYTEST_ARGS=...)
 test: venv dot

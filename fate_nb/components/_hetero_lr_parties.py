@@ -81,7 +81,8 @@ def _model(
     iters: int,
     converged: bool,
     losses: list[float],
-) -> None:
+) -> dict[str, Any]:
+    """Save the party's model; answer FATE's summary of it (with fate-nb's ``iters``)."""
     params = ctx.params
     meta = {
         "penalty": params.penalty or "NONE",
@@ -106,6 +107,14 @@ def _model(
         "bestIteration": -1,
     }
     ctx.save_model(meta, param)
+    return {
+        "coef": param["weight"],
+        "intercept": param["intercept"],
+        "is_converged": converged,
+        "one_vs_rest": False,
+        "best_iteration": -1,
+        "iters": iters,
+    }
 
 
 def train_guest(ctx: TaskContext, rows: Batch) -> tuple[dict[str, Any], np.ndarray]:
@@ -159,8 +168,7 @@ def train_guest(ctx: TaskContext, rows: Batch) -> tuple[dict[str, Any], np.ndarr
     host_scores = sum(np.asarray(s, dtype=np.float64) for s in fed.get("host_predict", 0, "host"))
     bias = weights[size] if intercept else 0.0
     scores = _linear.sigmoid(rows.features @ weights[:size] + bias + host_scores)
-    _model(ctx, rows.header, weights[:size], bias, iters, converged, [])
-    return {"iters": iters, "is_converged": converged}, scores
+    return _model(ctx, rows.header, weights[:size], bias, iters, converged, []), scores
 
 
 def _loss_terms(
@@ -234,8 +242,7 @@ def run_host(ctx: TaskContext, rows: Batch) -> dict[str, Any]:
             break
 
     fed.remote(rows.features @ weights, "host_predict", 0, "guest")
-    _model(ctx, rows.header, weights, 0.0, iters, converged, [])
-    return {"iters": iters, "is_converged": converged}
+    return _model(ctx, rows.header, weights, 0.0, iters, converged, [])
 
 
 def run_arbiter(ctx: TaskContext) -> dict[str, Any]:

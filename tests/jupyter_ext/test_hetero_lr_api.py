@@ -112,6 +112,21 @@ async def test_the_encrypted_run_equals_its_plaintext_replay(
     assert list(host["weight"]) == [f"x{i}" for i in range(20)]
     assert int(guest["iters"]) == int(host["iters"]) == expected.iters
 
+    # FATE's summary of a trained LR party (what fate-client's get_summary() shows).
+    for role, party_id, model in (("guest", GUEST, guest), ("host", HOST, host)):
+        request = {"job_id": job_id, "component_name": "hetero_lr_0", "role": role}
+        reply = await flow_api.post(
+            "tracking/component/summary/download", {**request, "party_id": party_id}
+        )
+        assert reply["data"] == {
+            "coef": model["weight"],
+            "intercept": model["intercept"],
+            "is_converged": model["isConverged"],
+            "one_vs_rest": False,
+            "best_iteration": -1,
+            "iters": expected.iters,
+        }
+
 
 async def test_the_host_never_receives_labels_or_guest_features(
     flow_api: FlowApi, jp_serverapp: Any, breast_guest: Path, breast_host: Path

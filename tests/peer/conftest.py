@@ -10,21 +10,19 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from peer_client import VERSIONS, Peer, venv_of
+from peer_client import VERSIONS, Peer, namespace_of, venv_of, wait_job
 
 from fate_nb import datasets, examples
 from fate_nb.fate_client import write_sitecustomize
 from fate_nb.launch import ServerProcess, running_server
 
 TABLES = ("breast_hetero_guest", "breast_hetero_host")
-JOB_TIMEOUT_S = 600.0
 # Short training: the peer suite checks what the clients read, not the model.
 MAX_ITER = 3
 
@@ -78,24 +76,6 @@ def flow_cli(peer: Peer) -> Iterator[Peer]:
             yield peer
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def namespace_of(peer: Peer) -> str:
-    """Each version's tables in their own namespace, so the versions never share a table."""
-    return "peer_" + peer.version.replace(".", "_")
-
-
-def wait_job(server: ServerProcess, job_id: str, timeout: float = JOB_TIMEOUT_S) -> str:
-    """Poll the server until the job ends; its final status."""
-    deadline = time.monotonic() + timeout
-    with server.client() as http:
-        while time.monotonic() < deadline:
-            rows = http.post("v1/job/query", json={"job_id": job_id}).json()["data"]
-            statuses = {row["f_status"] for row in rows}
-            if rows and statuses <= {"success", "failed", "canceled", "timeout"}:
-                return "success" if statuses == {"success"} else ",".join(sorted(statuses))
-            time.sleep(0.5)
-    raise TimeoutError(f"job {job_id} did not end within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="session")

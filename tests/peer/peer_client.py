@@ -12,12 +12,14 @@ import os
 import subprocess
 import tempfile
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from fate_nb.fate_client import TOKEN_VARIABLE
+from fate_nb.launch import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_DIR = REPO / ".peer"
@@ -25,6 +27,7 @@ DRIVER = Path(__file__).resolve().parent / "driver.py"
 VERSIONS = ("1.5.3", "1.11.3")
 # No fate-client call waits on its own (it sets no timeout); a hung call fails the test instead.
 CALL_TIMEOUT_S = 300.0
+JOB_TIMEOUT_S = 600.0
 
 
 class PeerCallError(AssertionError):
@@ -96,8 +99,8 @@ class Peer:
     def run(self, code: str, timeout: float = CALL_TIMEOUT_S, **values: Any) -> Any:
         """Run Python code in the peer environment; what it assigns to ``result``, from JSON.
 
-        The code sees ``values`` as names, ``flow_client()`` (the peer's FlowClient for the
-        server, token mounted) and ``token``.
+        The code sees ``values`` as names and driver.py's helpers: ``flow_client()`` (the
+        peer's FlowClient for the server, token mounted), ``token``, ``is_15``, ``as_conf``.
         """
         with tempfile.NamedTemporaryFile(suffix=".json", dir=self.workdir) as result_file:
             request = {
@@ -105,6 +108,7 @@ class Peer:
                 "values": values,
                 "result_path": result_file.name,
                 "repo": str(REPO),
+                "version": self.version,
                 "server": {"ip": self.ip, "port": self.port, "token": self.token},
             }
             done = subprocess.run(
@@ -159,3 +163,21 @@ class Peer:
                 f"{done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
             )
         return done
+
+
+def namespace_of(peer: Peer) -> str:
+    """Each version's tables in their own namespace, so the versions never share a table."""
+    return "peer_" + peer.version.replace(".", "_")
+
+
+def wait_job(server: ServerProcess, job_id: str, timeout: float = JOB_TIMEOUT_S) -> str:
+    """Poll the server until the job ends; its final status."""
+    deadline = time.monotonic() + timeout
+    with server.client() as http:
+        while time.monotonic() < deadline:
+            rows = http.post("v1/job/query", json={"job_id": job_id}).json()["data"]
+            statuses = {row["f_status"] for row in rows}
+            if rows and statuses <= {"success", "failed", "canceled", "timeout"}:
+                return "success" if statuses == {"success"} else ",".join(sorted(statuses))
+            time.sleep(0.5)
+    raise TimeoutError(f"job {job_id} did not end within {timeout:.0f} s")

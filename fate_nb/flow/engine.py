@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import platform
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import IO, Any
 
 from sqlmodel import select
 
+import fate_nb
 from fate_nb.flow import (
     args,
     data_access,
@@ -51,6 +53,12 @@ def _lock_home(home: Path) -> IO[bytes]:
             "FATE_NB_HOME or --FateApp.home_dir"
         ) from None
     return lock
+
+
+def versions() -> dict[str, str]:
+    """``version/get``'s answers: the API, and fate-nb's own version under FATE's module names."""
+    own = f"fate-nb {fate_nb.__version__}"
+    return {"API": "v1", "FATE": own, "FATEFlow": own, "PYTHON": platform.python_version()}
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,19 @@ class FlowEngine:
     async def query_tasks(self, request: Mapping[str, Any]) -> Reply:
         """Task rows matching the request's filters (all tasks without one)."""
         return Reply(await asyncio.to_thread(queries.query_tasks, self.engine, request))
+
+    async def list_tasks(self, request: Mapping[str, Any]) -> Reply:
+        """The newest task rows, every party's."""
+        return Reply(await asyncio.to_thread(queries.list_tasks, self.engine, request))
+
+    async def component_list(self, request: Mapping[str, Any]) -> Reply:
+        """The component names of a job's DSL."""
+        return Reply(await asyncio.to_thread(queries.component_list, self.engine, request))
+
+    def version(self, request: Mapping[str, Any]) -> Reply:
+        """``{module: version}`` as FATE 1.7+ answers ``version/get`` (no module: ``API``)."""
+        module = args.text(request, "module", "API") or "API"
+        return Reply({module: versions().get(module)})
 
     async def job_config(self, request: Mapping[str, Any]) -> Reply:
         """The DSL, runtime conf and model info of a job."""

@@ -138,6 +138,26 @@ def query_tasks(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, An
     return rows
 
 
+def list_tasks(engine: Engine, request: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``/v1/job/list/task`` (FATE 1.5+): the newest ``limit`` task rows (default 20).
+
+    Every party's rows, unless ``/v1/job/task/query``'s filters in the request say less.
+    """
+    limit = args.integer(request, "limit", LIST_LIMIT, minimum=1, maximum=MAX_LIST_LIMIT)
+    conditions = _conditions(Task, request, _TASK_FILTERS)
+    with session(engine) as db:
+        query = select(Task).where(*conditions)
+        query = query.order_by(col(Task.create_time).desc(), col(Task.task_id).desc())
+        return [task_row(task) for task in db.exec(query.limit(limit))]
+
+
+def component_list(engine: Engine, request: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``/v1/tracking/component/list``: the names of a job's components, in its DSL's order."""
+    args.require(request, "job_id")
+    job = _find_jobs(engine, {"job_id": request["job_id"]})[0]
+    return {"components": list(json.loads(job.dsl).get("components", {}))}
+
+
 def model_info(job: Job) -> dict[str, str]:
     """The model id and version of a job: injected into its conf, or the local defaults."""
     parameters = json.loads(job.runtime_conf).get("job_parameters", {})

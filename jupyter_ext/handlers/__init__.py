@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jupyter_ext.handlers import data, job, model, pipeline, serving, table, tracking
+from jupyter_ext.handlers import data, job, model, pipeline, serving, table, tracking, version
 from jupyter_ext.handlers.base import UnknownEndpointHandler
 
 # The catch-all comes last, so unknown /v1 paths get FATE's envelope instead of an HTML page.
@@ -14,5 +14,6 @@ handlers = [
     *serving.handlers,
     *table.handlers,
     *tracking.handlers,
+    *version.handlers,
     (r"/v1/(.*)", UnknownEndpointHandler),
 ]

@@ -61,6 +61,15 @@ class JobListHandler(FlowHandler):
         self.reply(await self.flow.list_jobs(self.json_args()))
 
 
+class TaskListHandler(FlowHandler):
+    """POST /v1/job/list/task: the newest task rows, ``limit`` of them (FATE 1.5+)."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """List the newest task rows."""
+        self.reply(await self.flow.list_tasks(self.json_args()))
+
+
 class TaskQueryHandler(FlowHandler):
     """POST /v1/job/task/query: one row per (task, role, party) matching the filters."""
 
@@ -93,6 +102,7 @@ handlers = [
     (r"/v1/job/stop", JobStopHandler),
     (r"/v1/job/query", JobQueryHandler),
     (r"/v1/job/list/job", JobListHandler),
+    (r"/v1/job/list/task", TaskListHandler),
     (r"/v1/job/config", JobConfigHandler),
     (r"/v1/job/update", JobUpdateHandler),
     (r"/v1/job/task/query", TaskQueryHandler),

@@ -27,6 +27,15 @@ class DataViewHandler(TrackingHandler):
         self.answer(await self.flow.tracking_data_view(self.json_args()))
 
 
+class ComponentListHandler(FlowHandler):
+    """POST /v1/tracking/component/list: the names of a job's components."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        """List the job's components."""
+        self.reply(await self.flow.component_list(self.json_args()))
+
+
 class MetricsHandler(TrackingHandler):
     """POST /v1/tracking/component/metrics: metric names by namespace."""
 
@@ -132,6 +141,7 @@ class SummaryDownloadHandler(FileHandler, TrackingHandler):
 
 handlers = [
     (r"/v1/tracking/job/data_view", DataViewHandler),
+    (r"/v1/tracking/component/list", ComponentListHandler),
     (r"/v1/tracking/component/metrics", MetricsHandler),
     (r"/v1/tracking/component/metric/all", MetricAllHandler),
     (r"/v1/tracking/component/metric_data", MetricDataHandler),

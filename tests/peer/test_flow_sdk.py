@@ -106,6 +106,25 @@ def test_task_query_lists_the_guests_components(peer: Peer, trained_job: Any) ->
     assert {row["f_status"] for row in reply["data"]} == {"success"}
 
 
+def test_task_list_and_component_list(peer: Peer, trained_job: Any) -> None:
+    replies = peer.sdk(
+        "result = [client.task.list(limit=3), client.component.list(job_id=job_id)]",
+        job_id=trained_job["jobId"],
+    )
+    tasks, components = replies
+    assert tasks["retcode"] == 0, tasks
+    assert len(tasks["data"]) == 3
+    assert components["retcode"] == 0, components
+    assert set(components["data"]["components"]) == COMPONENTS
+
+
+def test_remote_version_names_fate_nb(peer: Peer) -> None:
+    if peer.is_15:
+        pytest.skip("fate-client 1.5 has no remote_version (version/get came with 1.7)")
+    version = peer.sdk("result = client.remote_version.fate_flow()")
+    assert version.startswith("fate-nb ")
+
+
 def test_job_config_writes_the_dsl_and_conf(peer: Peer, trained_job: Any) -> None:
     reply = peer.sdk(
         """

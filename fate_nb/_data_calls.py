@@ -46,7 +46,8 @@ class DataCalls(JobCalls):
         head
             The file's first line is its header.
         partition
-            How many partitions the table is stored in.
+            How many partitions the table is stored in; 4 suits notebook-sized tables (the
+            server's own default, for uploads that do not say, is 16).
         id_delimiter
             The file's delimiter.
         drop

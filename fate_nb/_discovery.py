@@ -20,11 +20,14 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from jupyter_core.paths import jupyter_runtime_dir
 
-from fate_nb.exceptions import ServerNotFound
+from fate_nb.exceptions import InvalidArgument, ServerNotFound
 
 URL_VARIABLE = "FATE_NB_URL"
 TOKEN_VARIABLE = "FATE_NB_TOKEN"
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+# Pages of Jupyter's front ends: a URL copied from the browser ends in one of these, and the
+# server's base URL is what comes before it.
+_PAGES = frozenset({"lab", "tree", "notebooks", "edit", "doc", "terminals", "voila"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,10 @@ def find_server(
     """The server to talk to (see the module docstring for the order)."""
     url = url or os.environ.get(URL_VARIABLE)
     if url:
+        if not isinstance(url, str):
+            raise InvalidArgument(f"url must be the server's address as text, not {url!r}")
         url, in_url = _split_token(url)
+        url = _base_url(url)
         token = token or in_url or token_for(url)
         return ServerAddress(_with_slash(url), token or _token_variable())
 
@@ -75,6 +81,16 @@ def _split_token(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     token = parse_qs(parts.query).get("token", [""])[0]
     return urlunsplit(parts._replace(query="", fragment="")), token
+
+
+def _base_url(url: str) -> str:
+    """The server's base URL from a page's URL (``.../lab/tree/x.ipynb`` -> ``.../``)."""
+    parts = urlsplit(url)
+    segments = parts.path.split("/")
+    for index, segment in enumerate(segments):
+        if segment in _PAGES:
+            return urlunsplit(parts._replace(path="/".join(segments[:index]) + "/"))
+    return url
 
 
 def _address(url: str) -> tuple[str, str, int | None, str]:

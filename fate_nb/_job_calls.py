@@ -115,8 +115,11 @@ class JobCalls(FlowSession):
         Returns
         -------
         dict
-            ``job_id``, ``model_info``, ``warnings`` and the rest of FATE's answer.
+            ``job_id``, ``model_info``, ``warnings`` (the conf keys the server ignored; empty
+            when none) and the rest of FATE's answer.
         """
+        if timeout is not None and not isinstance(timeout, int | float):
+            raise InvalidArgument(f"timeout must be a number of seconds, not {timeout!r}")
         body = read_spec(dsl, "DSL")
         if conf is not None:
             body = {"job_dsl": body, "job_runtime_conf": read_spec(conf, "runtime conf")}
@@ -128,6 +131,7 @@ class JobCalls(FlowSession):
 
         envelope = self.envelope("job/submit", body)
         result = {"job_id": envelope.get("jobId"), **(envelope.get("data") or {})}
+        result.setdefault("warnings", [])
         if wait:
             result["status"] = self.wait(result["job_id"], timeout=timeout)
         return result

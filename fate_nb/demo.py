@@ -96,6 +96,7 @@ def run_notebook(server: ServerProcess, target: Path) -> None:
     """Execute the quickstart notebook against the server and save it with its outputs."""
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     if not NOTEBOOK.is_file():
         raise FateNbError(f"{NOTEBOOK} is missing; run the demo from a fate-nb checkout")
@@ -103,12 +104,20 @@ def run_notebook(server: ServerProcess, target: Path) -> None:
     # The kernel inherits these and its FlowClient() finds the demo's server by them.
     os.environ["FATE_NB_URL"], os.environ["FATE_NB_TOKEN"] = server.base_url, server.token
     started = time.monotonic()
-    NotebookClient(
-        notebook,
-        timeout=JOB_TIMEOUT_S,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(target.parent)}},
-    ).execute()
+    try:
+        NotebookClient(
+            notebook,
+            timeout=JOB_TIMEOUT_S,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(target.parent)}},
+        ).execute()
+    except CellExecutionError as error:
+        # Saved all the same: the failing cell's traceback is in the copy.
+        nbformat.write(notebook, target)
+        raise FateNbError(
+            f"{NOTEBOOK.name} stopped at a cell that raised {error.ename}: {error.evalue}; "
+            f"the executed copy with its traceback is {target}"
+        ) from error
     nbformat.write(notebook, target)
     print(f"\nran {NOTEBOOK.name} in {time.monotonic() - started:.1f} s; saved as {target}")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from fate_nb.exceptions import InvalidArgument
+
 GUEST, HOST, ARBITER = 9999, 10000, 10000
 NAMESPACE = "experiment"
 GUEST_TABLE = {"name": "breast_hetero_guest", "namespace": NAMESPACE}
@@ -183,7 +185,7 @@ def names() -> list[str]:
 def job(name: str) -> dict[str, Any]:
     """A fresh copy of an example job's DSL and runtime conf, e.g. ``job("hetero_lr")``."""
     if name not in _JOBS:
-        raise LookupError(f"no example job named {name!r}; there are: {', '.join(names())}")
+        raise InvalidArgument(f"no example job named {name!r}; there are: {', '.join(names())}")
     dsl, conf = _JOBS[name]
     return {"job_dsl": copy.deepcopy(dsl), "job_runtime_conf": copy.deepcopy(conf)}
 

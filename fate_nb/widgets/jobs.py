@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from fate_nb.exceptions import FateNbError
+from fate_nb.exceptions import FateNbError, InvalidArgument
 from fate_nb.widgets._style import default_client, error_html, html_table, plain, status_color
 from fate_nb.widgets.monitor import JobMonitor
 
@@ -94,7 +94,7 @@ class JobList:
         """Open a monitor of a job (the selected one by default) beneath the list."""
         job_id = job_id or self.select.value
         if not job_id:
-            raise ValueError("choose a job to open")
+            raise InvalidArgument("choose a job to open")
         if self.monitor is not None:
             self.monitor.close()
         self.monitor = JobMonitor(job_id, self.client, interval=self.interval)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
 
-from fate_nb.exceptions import FateFlowError
+from fate_nb.exceptions import FateFlowError, InvalidArgument, ServerError
 from fate_nb.widgets._style import (
     BAR_STYLES,
     END_STATUSES,
@@ -29,10 +30,12 @@ if TYPE_CHECKING:
 LOG_LINES = 30
 # The status of a job the server does not know; polling stops there, as at an end status.
 NOT_FOUND = "not found"
+# The status when the server stayed out of reach for ``give_up_after`` seconds; polling stops.
+UNREACHABLE = "unreachable"
 # FATE's retcode when /v1/job/query finds no job (FATE 1.5 answers retcode 0 and no rows).
 _NO_JOB_RETCODE = 101
 MAX_BACKOFF_S = 30.0
-_FINAL = END_STATUSES | {NOT_FOUND}
+_FINAL = END_STATUSES | {NOT_FOUND, UNREACHABLE}
 _ROLE_ORDER = {"guest": 0, "host": 1, "arbiter": 2}
 # How this server words a job's error when a task failed: "<component>: <role> <party> failed: ..."
 _ORIGIN = re.compile(r"^(?P<component>\S+): (?P<role>\S+) (?P<party>\S+) failed: ")
@@ -110,10 +113,14 @@ class JobMonitor:
         client: FlowClient | None = None,
         interval: float = 1.0,
         autostart: bool = True,
+        give_up_after: float = 120.0,
     ) -> None:
+        if not isinstance(job_id, str) or not job_id:
+            raise InvalidArgument(f"JobMonitor needs a job id (text), not {job_id!r}")
         self.job_id = job_id
         self.client = default_client(client)
         self.interval = interval
+        self.give_up_after = give_up_after
         self.header = widgets.HTML(f"<b>Job {html.escape(job_id)}</b>")
         self.progress = widgets.IntProgress(min=0, max=100, description="progress")
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop")
@@ -144,7 +151,7 @@ class JobMonitor:
 
     @property
     def status(self) -> str:
-        """The job's initiator's status at the last poll ("unknown" before, or "not found")."""
+        """The initiator's status last polled ("unknown" at first, "not found", "unreachable")."""
         return self._status
 
     @property
@@ -308,13 +315,25 @@ class JobMonitor:
 
     def _poll(self) -> None:
         delay = self.interval
+        answered = time.monotonic()
         while not self._stop_event.is_set():
             try:
                 status = self.refresh()
+            except ServerError as error:
+                # A server that stays away (stopped, crashed) ends the polling, so wait() returns.
+                if time.monotonic() - answered >= self.give_up_after:
+                    self._status = UNREACHABLE
+                    self.error = f"{error}; gave up after {self.give_up_after:g} s"
+                    self.note(f"{self.error}; JobMonitor({self.job_id!r}) again once it is back")
+                    self.stop_button.disabled = True
+                    return
+                delay = min(max(delay, 0.1) * 2, MAX_BACKOFF_S)
+                self.note(f"poll failed: {error}; retrying in {delay:g} s")
             except Exception as error:  # shown in the log, then retried
                 delay = min(max(delay, 0.1) * 2, MAX_BACKOFF_S)
                 self.note(f"poll failed: {error}; retrying in {delay:g} s")
             else:
+                answered = time.monotonic()
                 delay = self.interval
                 if status in _FINAL:
                     return

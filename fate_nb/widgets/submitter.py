@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import yaml
 
 from fate_nb import examples
-from fate_nb.exceptions import FateFlowError, FateNbError
+from fate_nb.exceptions import FateFlowError, FateNbError, InvalidArgument
 from fate_nb.widgets._style import default_client, error_html
 from fate_nb.widgets.dag import DagView
 from fate_nb.widgets.monitor import JobMonitor
@@ -24,13 +24,13 @@ def _editor_layout() -> widgets.Layout:
 
 
 def parse_text(text: str, what: str) -> dict[str, Any]:
-    """An editor's text as a dict: JSON or YAML; ``ValueError`` saying what is wrong.
+    """An editor's text as a dict: JSON or YAML; ``InvalidArgument`` saying what is wrong.
 
     Text that starts with ``{`` and is neither is reported with JSON's error and where it
     is; YAML's flow style (``{components: ...}``) is still accepted.
     """
     if not text.strip():
-        raise ValueError(f"the {what} is empty")
+        raise InvalidArgument(f"the {what} is empty")
     try:
         loaded = json.loads(text)
     except json.JSONDecodeError as json_error:
@@ -42,9 +42,9 @@ def parse_text(text: str, what: str) -> dict[str, Any]:
                 problem = f"is not valid JSON: {json_error.msg} ({where})"
             else:
                 problem = f"is neither JSON nor YAML: {_yaml_problem(yaml_error)}"
-            raise ValueError(f"the {what} {problem}") from None
+            raise InvalidArgument(f"the {what} {problem}") from None
     if not isinstance(loaded, dict):
-        raise ValueError(f"the {what} must be a mapping, not {type(loaded).__name__}")
+        raise InvalidArgument(f"the {what} must be a mapping, not {type(loaded).__name__}")
     return loaded
 
 

@@ -9,6 +9,8 @@ import nbformat
 import pytest
 
 from fate_nb import demo
+from fate_nb.exceptions import FateNbError
+from fate_nb.launch import ServerProcess
 
 
 def test_demo_runs_the_job_and_the_quickstart(
@@ -45,3 +47,21 @@ def test_demo_refuses_a_folder_that_is_not_its_own(tmp_path: Path) -> None:
 
     assert ended.value.code == 1
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_a_notebook_cell_that_raises_is_one_line_and_the_copy_is_kept(
+    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo names the failing cell's error in one line and keeps the executed copy."""
+    broken = tmp_path / "broken.ipynb"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")])
+    nbformat.write(notebook, broken)
+    monkeypatch.setattr(demo, "NOTEBOOK", broken)
+    target = tmp_path / "out" / "broken.ipynb"
+    target.parent.mkdir()
+
+    with pytest.raises(FateNbError, match=r"raised ZeroDivisionError: division by zero; the"):
+        demo.run_notebook(live_server, target)
+
+    saved = nbformat.read(target, as_version=4)
+    assert saved.cells[0].outputs[0].output_type == "error"

@@ -6,10 +6,11 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fate_nb.client import FlowClient
-from fate_nb.exceptions import ServerNotFound
+from fate_nb.exceptions import InvalidArgument, ServerNotFound
 from fate_nb.launch import ServerProcess
 
 VARIABLES = ("FATE_NB_URL", "FATE_NB_TOKEN", "JUPYTER_TOKEN", "JPY_PARENT_PID", "JPY_SESSION_NAME")
@@ -118,3 +119,21 @@ def _fake_server(folder: Path, *, root: Path, port: int, name: str | None = None
         "port": port,
     }
     (folder / (name or f"jpserver-{port}.json")).write_text(json.dumps(info))
+
+
+def test_a_page_url_copied_from_the_browser_reaches_the_server(
+    clean_env: pytest.MonkeyPatch, live_server: ServerProcess, tmp_path: Path
+) -> None:
+    """JupyterLab's address with its token (``.../lab?token=...``) names the server's base URL."""
+    clean_env.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    page = f"{live_server.base_url}lab/tree/work/x.ipynb?token={live_server.token}"
+
+    with FlowClient(page) as client:
+        assert client.base_url == live_server.base_url
+        assert isinstance(client.list_jobs(limit=1), pd.DataFrame)
+
+
+def test_a_url_that_is_not_text_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    """FlowClient(5) says what url must be, instead of failing inside urllib."""
+    with pytest.raises(InvalidArgument, match="url must be the server's address as text"):
+        FlowClient(5, "x")  # type: ignore[arg-type]

@@ -6,11 +6,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from csv_files import DATA_DIR
 from widget_helpers import failing_job, long_lr_job, node_fills, poll_until
 
 from fate_nb import examples
 from fate_nb.client import FlowClient
+from fate_nb.exceptions import InvalidArgument
 from fate_nb.launch import start_server
 from fate_nb.widgets import JobMonitor
 from fate_nb.widgets._style import STATUS_COLORS
@@ -170,6 +172,32 @@ def test_poll_errors_go_to_the_log_and_back_off() -> None:
     assert all(line.startswith("poll failed: cannot reach fate-nb at ") for line in lines)
     delays = [float(line.rsplit("retrying in ", 1)[1].removesuffix(" s")) for line in lines]
     assert delays[1:3] == [2 * delays[0], 4 * delays[0]]
+
+
+def test_a_server_out_of_reach_for_give_up_after_ends_the_polling() -> None:
+    """A server that stays away (stopped, crashed) ends the polling: wait() returns
+    "unreachable" instead of retrying forever."""
+    client = FlowClient("http://127.0.0.1:9/", "unused")
+    monitor = JobMonitor(UNKNOWN_JOB, client, interval=0.05, give_up_after=0.5)
+    try:
+        assert monitor.wait(30) == "unreachable"
+    finally:
+        monitor.stop_polling()
+        client.close()
+
+    assert not monitor.polling
+    assert monitor.stop_button.disabled
+    assert "gave up after 0.5 s" in _log_text(monitor).splitlines()[-1]
+
+
+@pytest.mark.parametrize("job_id", [12345, None, ""])
+def test_a_job_id_that_is_not_text_is_refused(job_id: object) -> None:
+    """JobMonitor(12345) says it needs a job id as text (FateNbError and ValueError)."""
+    with (
+        FlowClient("http://127.0.0.1:9/", "unused") as client,
+        pytest.raises(InvalidArgument, match="JobMonitor needs a job id"),
+    ):
+        JobMonitor(job_id, client)  # type: ignore[arg-type]
 
 
 def test_a_queued_job_shows_waiting_until_a_slot_frees(tmp_path: Path) -> None:

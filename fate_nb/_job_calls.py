@@ -25,6 +25,15 @@ NOT_FOUND = 101
 JobSpec = Mapping[str, Any] | str | os.PathLike[str]
 
 
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML (or JSON) parse error on one line: the problem and where it is."""
+    problem = getattr(error, "problem", None)
+    mark = getattr(error, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(error).split())
+
+
 def read_spec(spec: JobSpec, what: str) -> dict[str, Any]:
     """A DSL or conf given as a dict, JSON or YAML text, or the path of a JSON or YAML file."""
     if isinstance(spec, Mapping):
@@ -43,7 +52,9 @@ def read_spec(spec: JobSpec, what: str) -> dict[str, Any]:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
         source = f"file {str(spec)!r}" if is_file else "text"
-        raise InvalidArgument(f"the {what} {source} is neither JSON nor YAML: {error}") from error
+        raise InvalidArgument(
+            f"the {what} {source} is neither JSON nor YAML: {yaml_problem(error)}"
+        ) from error
     if isinstance(loaded, dict):
         return loaded
     if is_file:

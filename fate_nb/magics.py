@@ -22,6 +22,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments
 from IPython.utils.process import arg_split
 
+from fate_nb._job_calls import yaml_problem
 from fate_nb.client import FlowClient
 from fate_nb.exceptions import FateNbError
 
@@ -273,7 +274,7 @@ def job_from_cell(text: str) -> tuple[Any, Any]:
     try:
         body = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        problem = f"is neither JSON nor YAML: {_yaml_problem(error)}"
+        problem = f"is neither JSON nor YAML: {yaml_problem(error)}"
         if text.lstrip().startswith("{"):  # meant as JSON: JSON's message says more
             try:
                 json.loads(text)
@@ -328,15 +329,6 @@ def _widget(name: str) -> Any:
 
 def _one_line(error: Exception) -> str:
     """An error's message on one line, as a ``UsageError`` shows it."""
-    return " ".join(str(error).split())
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """A YAML (or JSON) parse error in one line: the problem and where it is."""
-    problem = getattr(error, "problem", None)
-    mark = getattr(error, "problem_mark", None)
-    if problem and mark is not None:
-        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
     return " ".join(str(error).split())
 
 

@@ -10,6 +10,7 @@ import ipywidgets as widgets
 import yaml
 
 from fate_nb import examples
+from fate_nb._job_calls import yaml_problem
 from fate_nb.exceptions import FateFlowError, FateNbError, InvalidArgument
 from fate_nb.widgets._style import default_client, error_html
 from fate_nb.widgets.dag import DagView
@@ -41,20 +42,11 @@ def parse_text(text: str, what: str) -> dict[str, Any]:
                 where = f"line {json_error.lineno}, column {json_error.colno}"
                 problem = f"is not valid JSON: {json_error.msg} ({where})"
             else:
-                problem = f"is neither JSON nor YAML: {_yaml_problem(yaml_error)}"
+                problem = f"is neither JSON nor YAML: {yaml_problem(yaml_error)}"
             raise InvalidArgument(f"the {what} {problem}") from None
     if not isinstance(loaded, dict):
         raise InvalidArgument(f"the {what} must be a mapping, not {type(loaded).__name__}")
     return loaded
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """A YAML parse error in one line: the problem and where it is."""
-    problem = getattr(error, "problem", None)
-    mark = getattr(error, "problem_mark", None)
-    if problem and mark is not None:
-        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
-    return " ".join(str(error).split())
 
 
 class JobSubmitter:

@@ -78,7 +78,8 @@ def test_upload_of_a_missing_file_says_so(session_client: FlowClient, tmp_path: 
     with pytest.raises(InvalidArgument, match="does not exist here.*on_server=True"):
         session_client.upload(tmp_path / "typo.csv", namespace="client", table_name="typo")
     with pytest.raises(InvalidArgument, match="a CSV file's path or a DataFrame"):
-        session_client.upload([1, 2], namespace="client", table_name="typo")  # type: ignore[arg-type]
+        not_a_table: Any = [1, 2]
+        session_client.upload(not_a_table, namespace="client", table_name="typo")
     both = pd.DataFrame({"id": ["a"], "x": [1.0]}).set_index("id", drop=False)
     with pytest.raises(InvalidArgument, match="index 'id' is also one of its columns"):
         session_client.upload(both, namespace="client", table_name="both")

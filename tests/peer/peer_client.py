@@ -170,6 +170,19 @@ def namespace_of(peer: Peer) -> str:
     return "peer_" + peer.version.replace(".", "_")
 
 
+def upload_conf(peer: Peer, file: Path, table: str, **extra: Any) -> dict[str, Any]:
+    """An upload conf as FATE's docs write it, into the version's namespace."""
+    return {
+        "file": str(file),
+        "head": 1,
+        "partition": 2,
+        "work_mode": 0,
+        "namespace": namespace_of(peer),
+        "table_name": table,
+        **extra,
+    }
+
+
 def wait_job(server: ServerProcess, job_id: str, timeout: float = JOB_TIMEOUT_S) -> str:
     """Poll the server until the job ends; its final status."""
     deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peer_client import Peer, namespace_of, wait_job
+from peer_client import Peer, namespace_of, upload_conf, wait_job
 
 from fate_nb import datasets
 from fate_nb.launch import ServerProcess
@@ -29,19 +29,6 @@ def conf_file(peer: Peer, name: str, conf: dict[str, Any]) -> str:
     path = peer.workdir / f"cli_{name}.json"
     path.write_text(json.dumps(conf))
     return str(path)
-
-
-def upload_conf(peer: Peer, file: Path, table: str, **extra: Any) -> dict[str, Any]:
-    """An upload conf as FATE's docs write it, into the version's namespace."""
-    return {
-        "file": str(file),
-        "head": 1,
-        "partition": 2,
-        "work_mode": 0,
-        "namespace": namespace_of(peer),
-        "table_name": table,
-        **extra,
-    }
 
 
 @pytest.fixture(scope="session")

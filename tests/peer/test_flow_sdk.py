@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peer_client import Peer, namespace_of, wait_job
+from peer_client import Peer, namespace_of, upload_conf, wait_job
 
 from fate_nb import datasets
 from fate_nb.launch import ServerProcess
@@ -29,19 +29,6 @@ def component_call(
         role=role,
         PARTY={"guest": 9999, "host": 10000, "arbiter": 10000},
     )
-
-
-def upload_conf(peer: Peer, file: Path, table: str, **extra: Any) -> dict[str, Any]:
-    """An upload conf as FATE's docs write it, into the version's namespace."""
-    return {
-        "file": str(file),
-        "head": 1,
-        "partition": 2,
-        "work_mode": 0,
-        "namespace": namespace_of(peer),
-        "table_name": table,
-        **extra,
-    }
 
 
 UPLOAD = "result = client.data.upload(as_conf(conf), drop=1)"

@@ -119,12 +119,7 @@ def list_jobs(engine: Engine, request: Mapping[str, Any]) -> list[dict[str, Any]
 
     Every party's rows, unless the query's filters (``is_initiator``, ``status``...) say less.
     """
-    limit = args.integer(request, "limit", LIST_LIMIT, minimum=1, maximum=MAX_LIST_LIMIT)
-    conditions = _conditions(Job, request, _JOB_FILTERS)
-    with session(engine) as db:
-        query = select(Job).where(*conditions)
-        query = query.order_by(col(Job.create_time).desc(), col(Job.job_id).desc())
-        return [job_row(job) for job in db.exec(query.limit(limit))]
+    return [job_row(job) for job in _newest(engine, Job, col(Job.job_id), request, _JOB_FILTERS)]
 
 
 def query_tasks(engine: Engine, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -143,12 +138,23 @@ def list_tasks(engine: Engine, request: Mapping[str, Any]) -> list[dict[str, Any
 
     Every party's rows, unless ``/v1/job/task/query``'s filters in the request say less.
     """
+    rows = _newest(engine, Task, col(Task.task_id), request, _TASK_FILTERS)
+    return [task_row(task) for task in rows]
+
+
+def _newest(
+    engine: Engine,
+    model: type[Job] | type[Task],
+    tie_break: Any,
+    request: Mapping[str, Any],
+    filters: Mapping[str, type],
+) -> list[Any]:
+    """The newest ``limit`` rows of ``model`` that match the request's filters."""
     limit = args.integer(request, "limit", LIST_LIMIT, minimum=1, maximum=MAX_LIST_LIMIT)
-    conditions = _conditions(Task, request, _TASK_FILTERS)
     with session(engine) as db:
-        query = select(Task).where(*conditions)
-        query = query.order_by(col(Task.create_time).desc(), col(Task.task_id).desc())
-        return [task_row(task) for task in db.exec(query.limit(limit))]
+        query = select(model).where(*_conditions(model, request, filters))
+        query = query.order_by(col(model.create_time).desc(), tie_break.desc())
+        return list(db.exec(query.limit(limit)))
 
 
 def component_list(engine: Engine, request: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -149,6 +149,9 @@ class Component(abc.ABC):
     in_dsl: ClassVar[bool] = True
     # Whether the DSL must give the component a data input (Reader reads a stored table).
     needs_data_input: ClassVar[bool] = True
+    # Roles a job must have for this module to run at all (HeteroLR cannot train without an
+    # arbiter); checked at submit.
+    needs_roles: ClassVar[frozenset[str]] = frozenset()
 
     @abc.abstractmethod
     def run(self, ctx: TaskContext) -> dict[str, Any]:

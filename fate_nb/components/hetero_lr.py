@@ -156,6 +156,7 @@ class HeteroLR(Component):
     module = "HeteroLR"
     model_buffer = "HeteroLogisticRegression"
     roles = frozenset({"guest", "host", "arbiter"})
+    needs_roles = roles
     param_class = HeteroLRParam
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:

@@ -171,6 +171,7 @@ class HomoLR(Component):
     module = "HomoLR"
     model_buffer = "HomoLogisticRegression"
     roles = frozenset({"guest", "host", "arbiter"})
+    needs_roles = roles
     param_class = HomoLRParam
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:

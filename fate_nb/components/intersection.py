@@ -194,6 +194,7 @@ class Intersection(Component):
 
     module = "Intersection"
     roles = frozenset({GUEST, HOST})
+    needs_roles = roles
     param_class = IntersectionParam
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:

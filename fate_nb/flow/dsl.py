@@ -316,6 +316,12 @@ def _parties(conf: Mapping[str, Any]) -> tuple[str, int, dict[str, list[int]]]:
         if not isinstance(parties, list) or not parties:
             raise ParameterError(f"role.{role} must be a non-empty list of party ids")
         roles[role] = [_party_id(p, f"role.{role}[{i}]") for i, p in enumerate(parties)]
+        repeated = sorted({p for p in roles[role] if roles[role].count(p) > 1})
+        if repeated:
+            raise ParameterError(
+                f"role.{role} lists party {', '.join(map(str, repeated))} more than once; "
+                "list each party once"
+            )
     if not roles:
         raise ParameterError("role lists no parties; give e.g. {'guest': [9999]}")
     role = initiator["role"]

@@ -49,7 +49,14 @@ def check_job(request: Mapping[str, Any]) -> tuple[JobPlan, list[str]]:
                 f"{component.name} ({component.module}) runs on none of the job's roles "
                 f"{sorted(plan.roles)}; add a party of a role it runs on"
             )
-        if get_component(component.module).needs_data_input and not component.data_inputs:
+        module = get_component(component.module)
+        missing = sorted(module.needs_roles - set(component.roles))
+        if missing:
+            raise ParameterError(
+                f"{component.name} ({component.module}) needs a party of role "
+                f"{' and '.join(missing)}; add it to job_runtime_conf's role"
+            )
+        if module.needs_data_input and not component.data_inputs:
             raise ParameterError(
                 f"{component.name} ({component.module}) has no data input; give it one, such "
                 f'as "input": {{"data": {{"data": ["<upstream>.data"]}}}}'

@@ -12,6 +12,7 @@ from flow_api import FlowApi
 from job_confs import v1_job, v2_job
 from sqlmodel import func, select
 
+from fate_nb import examples
 from fate_nb.flow.store import Job, Task, session
 
 
@@ -115,6 +116,7 @@ V1_FAILURES = [
     (_scalar_role_parameter, "role_parameters.guest.dataio_0.label_name must be a list"),
     (_bad_name, "component name 'scale' must be <prefix>_<index>"),
     (_reader_in_v1, "reader_0 uses Reader, which DSL v1 lacks"),
+    (_conf("role.host", [10000, 10000]), "role.host lists party 10000 more than once"),
 ]
 
 
@@ -195,6 +197,29 @@ async def test_a_bad_component_parameter_is_refused_at_submit(
     assert reply["retcode"] == 101
     assert "feature_scale_0 (FeatureScale) for guest party index 0.method" in reply["retmsg"]
     assert "'log_scale'" in reply["retmsg"]
+    assert _rows(jp_serverapp) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("arbiter", "hetero_lr_0 (HeteroLR) needs a party of role arbiter; add it"),
+        ("host", "intersection_0 (Intersection) needs a party of role host; add it"),
+    ],
+)
+async def test_a_job_without_a_role_its_modules_need_is_refused(
+    flow_api: FlowApi, jp_serverapp: Any, role: str, expected: str
+) -> None:
+    """HeteroLR cannot train without an arbiter, nor Intersection without a host: refused at
+    submit rather than failing once running."""
+    job = examples.hetero_lr_job()
+    del job["job_runtime_conf"]["role"][role]
+    job["job_runtime_conf"].get("role_parameters", {}).pop(role, None)
+
+    reply = await flow_api.post("job/submit", job)
+
+    assert reply["retcode"] == 101, reply
+    assert expected in reply["retmsg"]
     assert _rows(jp_serverapp) == (0, 0)
 
 
